@@ -1,0 +1,90 @@
+"""Wiring: the PBX, the manager and its listeners, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import replace
+
+from .configuration import Configuration, reload_manager
+from .manager.server import Manager
+from .pbx.core import PBX
+from .transport.tcp import listen, tls_context
+
+log = logging.getLogger("pbxd")
+
+
+class Application:
+    def __init__(self, configuration: Configuration, loop: asyncio.AbstractEventLoop) -> None:
+        self.configuration = configuration
+        self.pbx = PBX()
+        self.manager = Manager(
+            configuration.manager, self.pbx, loop, reload_settings=lambda: reload_manager(configuration)
+        )
+        self.servers: list[asyncio.Server] = []
+        self.stopped = asyncio.Event()
+
+    @property
+    def ami_address(self) -> tuple[str, int] | None:
+        """Where the plain-TCP manager listens (the real port when 0 was asked for)."""
+        if not self.servers:
+            return None
+        host, port = self.servers[0].sockets[0].getsockname()[:2]
+        return host, port
+
+    async def start(self) -> None:
+        settings = self.manager.settings
+        if not settings.enabled:
+            log.warning("manager.conf: enabled = no; the manager interface is not started")
+            return
+        self.servers.append(await listen(self.manager, settings.bindaddr, settings.port))
+        if settings.tlsenable:
+            try:
+                context = tls_context(settings.tlscertfile, settings.tlsprivatekey, settings.tlscipher)
+            except (OSError, ValueError) as exc:
+                log.error("AMI over TLS not started: %s", exc)
+            else:
+                self.servers.append(
+                    await listen(self.manager, settings.tlsbindaddr, settings.tlsport, context)
+                )
+
+    async def stop(self, restart: bool = False) -> None:
+        self.pbx.shutdown(restart)
+        for session in list(self.manager.sessions.values()):
+            session.close()
+        for server in self.servers:
+            server.close()
+        for server in self.servers:
+            await server.wait_closed()
+        self.stopped.set()
+
+
+def override(configuration: Configuration, port: int | None, bind: str | None) -> Configuration:
+    """Command-line overrides of the manager's port and address."""
+    settings = configuration.manager
+    if port is not None:
+        settings = replace(settings, port=port)
+    if bind is not None:
+        settings = replace(settings, bindaddr=bind)
+    configuration.manager = settings
+    return configuration
+
+
+async def serve(configuration: Configuration, ready: str = "") -> None:
+    """Run until SIGINT/SIGTERM; SIGHUP reloads. Prints ``ready`` lines once listening."""
+    loop = asyncio.get_running_loop()
+    app = Application(configuration, loop)
+    await app.start()
+    address = app.ami_address
+    if address is not None:
+        print(f"pbxd: AMI listening on {address[0]}:{address[1]}", flush=True)
+    if ready:
+        print(ready, flush=True)
+    stopping = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: app.pbx.reload())
+    await stopping.wait()
+    log.info("shutting down")
+    await app.stop()

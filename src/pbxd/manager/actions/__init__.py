@@ -1,0 +1,3 @@
+"""Thin action handlers grouped by area; importing this package registers them all."""
+
+from . import login, system  # noqa: F401

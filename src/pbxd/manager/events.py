@@ -1,0 +1,127 @@
+"""Manager events: immutable, serialized once, fanned out to every session that may read them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from .privileges import format_mask
+
+if TYPE_CHECKING:
+    from .session import Session
+
+
+class AmiEvent:
+    """One event as it goes on the wire; ``data`` is shared by every receiving session."""
+
+    __slots__ = ("name", "privilege", "lines", "data", "_text")
+
+    def __init__(
+        self, name: str, privilege: int, lines: list[str], timestamp: float | None = None
+    ) -> None:
+        self.name = name
+        self.privilege = privilege
+        self.lines = lines
+        head = f"Event: {name}\r\nPrivilege: {format_mask(privilege)}\r\n"
+        if timestamp is not None:
+            head += f"Timestamp: {timestamp:.6f}\r\n"
+        body = "\r\n".join(lines)
+        text = head + body + "\r\n\r\n" if lines else head + "\r\n"
+        self._text = text
+        self.data = text.encode("utf-8", "surrogateescape")
+
+    @classmethod
+    def from_pairs(
+        cls,
+        name: str,
+        privilege: int,
+        pairs: Iterable[tuple[str, str]],
+        timestamp: float | None = None,
+    ) -> AmiEvent:
+        return cls(name, privilege, [f"{key}: {value}" for key, value in pairs], timestamp)
+
+    @property
+    def text(self) -> str:
+        """The whole event as text, the string event filters are matched against."""
+        return self._text
+
+    def get(self, name: str, default: str = "") -> str:
+        """The first value of header ``name`` (case-insensitive)."""
+        key = name.lower()
+        if key == "event":
+            return self.name
+        for line in self.lines:
+            head, sep, value = line.partition(":")
+            if sep and head.lower() == key:
+                return value.lstrip(" \t")
+        return default
+
+    def __repr__(self) -> str:
+        return f"AmiEvent({self.name!r}, {format_mask(self.privilege)!r}, {self.lines!r})"
+
+
+class EventHub:
+    """Delivers events to sessions: a read-mask test, the session's filters, a buffered write.
+
+    Writes are batched: a session's events are joined and written once per loop turn
+    (``schedule`` arranges the flush).
+    """
+
+    def __init__(
+        self,
+        schedule: Callable[[Callable[[], None]], object],
+        clock: Callable[[], float],
+        timestamps: bool = False,
+        disabled: Iterable[str] = (),
+    ) -> None:
+        self._schedule = schedule
+        self._clock = clock
+        self.timestamps = timestamps
+        self.disabled = {name.lower() for name in disabled}
+        self.receivers: dict[Session, None] = {}
+        self._dirty: list[Session] = []
+        self._flush_pending = False
+        self.published = 0
+
+    def make(self, name: str, privilege: int, lines: list[str]) -> AmiEvent:
+        return AmiEvent(name, privilege, lines, self._clock() if self.timestamps else None)
+
+    def publish(self, name: str, privilege: int, lines: list[str]) -> AmiEvent | None:
+        """Build the event once and hand it to every session that may read it."""
+        if self.disabled and name.lower() in self.disabled:
+            return None
+        event = self.make(name, privilege, lines)
+        self.deliver(event)
+        return event
+
+    def deliver(self, event: AmiEvent) -> None:
+        self.published += 1
+        mask = event.privilege
+        data = event.data
+        for session in self.receivers:
+            if session.recv_mask & mask == mask and (
+                session.filters is None or session.filters.allows(event)
+            ):
+                session.push(data)
+
+    def watch(self, session: Session) -> None:
+        """(Re)consider ``session`` as a receiver after its masks changed."""
+        if session.authenticated and session.recv_mask:
+            self.receivers[session] = None
+        else:
+            self.receivers.pop(session, None)
+
+    def forget(self, session: Session) -> None:
+        self.receivers.pop(session, None)
+
+    def mark_dirty(self, session: Session) -> None:
+        self._dirty.append(session)
+        if not self._flush_pending:
+            self._flush_pending = True
+            self._schedule(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        dirty, self._dirty = self._dirty, []
+        for session in dirty:
+            session.flush()

@@ -1,0 +1,94 @@
+"""What an action handler answers, and how it goes on the wire.
+
+Header order, as Asterisk sends it: ``Response:``, ``ActionID:`` (only if the client sent
+one), ``EventList:``, ``Message:``, then the action's own fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+Fields = Sequence[tuple[str, str]]
+
+
+class ActionError(Exception):
+    """Raised by a handler to answer ``Response: Error`` with ``Message: <text>``."""
+
+    def __init__(self, message: str, fields: Fields = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+
+@dataclass(slots=True)
+class Response:
+    """A handler's answer; ``events`` follow it to this session only (list items etc.)."""
+
+    kind: str = "Success"
+    message: str | None = None
+    fields: Fields = ()
+    event_list: str | None = None
+    events: list[tuple[str, Fields]] = field(default_factory=list)
+    close: bool = False
+    classic_output: str | None = None  # AMI 1.0 Command body, ended by --END COMMAND--
+    passthrough: list[bytes] = field(default_factory=list)  # events written before ``events``
+
+    def encode(self, action_id: str) -> bytes:
+        if self.classic_output is not None:
+            head = "Response: Follows\r\nPrivilege: Command\r\n"
+            if action_id:
+                head += f"ActionID: {action_id}\r\n"
+            text = head + self.classic_output + "--END COMMAND--\r\n\r\n"
+            return text.encode("utf-8", "surrogateescape")
+        lines = [f"Response: {self.kind}"]
+        if action_id:
+            lines.append(f"ActionID: {action_id}")
+        if self.event_list:
+            lines.append(f"EventList: {self.event_list}")
+        if self.message is not None:
+            lines.append(f"Message: {self.message}")
+        lines.extend(f"{name}: {value}" for name, value in self.fields)
+        lines.append("\r\n")
+        text = "\r\n".join(lines)
+        if self.passthrough:
+            tail = "".join(session_event(name, action_id, fields) for name, fields in self.events)
+            return b"".join(
+                [text.encode("utf-8", "surrogateescape"), *self.passthrough, tail.encode()]
+            )
+        for name, fields in self.events:
+            text += session_event(name, action_id, fields)
+        return text.encode("utf-8", "surrogateescape")
+
+
+def session_event(name: str, action_id: str, fields: Fields) -> str:
+    """An event meant for one session: ``Event:``, ``ActionID:`` if any, fields."""
+    lines = [f"Event: {name}"]
+    if action_id:
+        lines.append(f"ActionID: {action_id}")
+    lines.extend(f"{key}: {value}" for key, value in fields)
+    lines.append("\r\n")
+    return "\r\n".join(lines)
+
+
+def success(message: str | None = None, fields: Fields = ()) -> Response:
+    return Response("Success", message, fields)
+
+
+def error(message: str, fields: Fields = ()) -> Response:
+    return Response("Error", message, fields)
+
+
+def event_list(
+    message: str,
+    items: Iterable[tuple[str, Fields]],
+    complete: str,
+    extra: Fields = (),
+) -> Response:
+    """The list framing: ``EventList: start`` ... items ... ``<complete>`` with
+    ``EventList: Complete`` and ``ListItems: N``, then ``extra`` fields."""
+    events = list(items)
+    tail: list[tuple[str, str]] = [("EventList", "Complete"), ("ListItems", str(len(events)))]
+    tail.extend(extra)
+    events.append((complete, tail))
+    return Response("Success", message, (), "start", events)

@@ -1,0 +1,132 @@
+"""The manager: sessions, the event hub, security events and the PBX bus translation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..pbx.bus import Reloaded, ShuttingDown
+from .events import EventHub
+from .privileges import Privilege
+from .registry import ACTIONS, ActionRegistry
+from .security import SecurityEvents
+from .session import Link, Session
+
+if TYPE_CHECKING:
+    from ..pbx.core import PBX
+    from .settings import ManagerSettings
+
+log = logging.getLogger("pbxd.manager")
+
+AMI_VERSION = "9.0.0"
+CLASSIC_VERSION = "1.0"
+
+
+class Manager:
+    def __init__(
+        self,
+        settings: ManagerSettings,
+        pbx: PBX,
+        loop: asyncio.AbstractEventLoop,
+        actions: ActionRegistry = ACTIONS,
+        reload_settings: Callable[[], ManagerSettings | None] | None = None,
+    ) -> None:
+        from . import actions as _actions  # noqa: F401  (registers the built-in actions)
+        from .cli_commands import register_cli
+
+        self.settings = settings
+        self.pbx = pbx
+        self.loop = loop
+        self.clock = pbx.clock
+        self.actions = actions
+        self.hub = EventHub(
+            loop.call_soon, pbx.clock, settings.timestampevents, settings.disabledevents
+        )
+        self.security = SecurityEvents(self)
+        self.sessions: dict[int, Session] = {}
+        self.unauthenticated = 0
+        self._reload_settings = reload_settings
+        pbx.bus.subscribe(self._on_pbx_event)
+        pbx.reloaders["manager"] = self.reload
+        register_cli(self)
+
+    @property
+    def banner_version(self) -> str:
+        return CLASSIC_VERSION if self.settings.classic else AMI_VERSION
+
+    # -- sessions ----------------------------------------------------------------------
+
+    def open_session(
+        self,
+        link: Link,
+        local: tuple[str, int],
+        remote: tuple[str, int],
+        fd: int = -1,
+        transport_name: str = "TCP",
+    ) -> Session | None:
+        """A new connection; None when ``authlimit`` unauthenticated sessions already wait."""
+        if self.unauthenticated >= self.settings.authlimit:
+            log.warning("%s: too many unauthenticated sessions, connection dropped", remote[0])
+            return None
+        session = Session(self, link, local, remote, fd, transport_name)
+        self.sessions[session.id] = session
+        self.unauthenticated += 1
+        session.start()
+        return session
+
+    def session_authenticated(self, session: Session) -> None:
+        self.unauthenticated -= 1
+
+    def session_closed(self, session: Session) -> None:
+        if self.sessions.pop(session.id, None) is None:
+            return
+        self.hub.forget(session)
+        if not session.authenticated:
+            self.unauthenticated -= 1
+        elif session.user is not None and session.user.displayconnects:
+            log.info("Manager '%s' logged off from %s", session.username, session.remote[0])
+
+    def logged_in_as(self, name: str) -> list[Session]:
+        key = name.lower()
+        return [s for s in self.sessions.values() if s.authenticated and s.username.lower() == key]
+
+    # -- events ------------------------------------------------------------------------
+
+    def publish(self, name: str, privilege: int, pairs: list[tuple[str, str]]) -> None:
+        self.hub.publish(name, privilege, [f"{key}: {value}" for key, value in pairs])
+
+    def _on_pbx_event(self, event: object) -> None:
+        if isinstance(event, Reloaded):
+            self.publish(
+                "Reload",
+                Privilege.SYSTEM,
+                [("Module", event.module or "All"), ("Status", event.status)],
+            )
+        elif isinstance(event, ShuttingDown):
+            self.publish(
+                "Shutdown",
+                Privilege.SYSTEM,
+                [
+                    ("Shutdown", "Cleanly" if event.cleanly else "Uncleanly"),
+                    ("Restart", "True" if event.restart else "False"),
+                ],
+            )
+
+    # -- configuration -----------------------------------------------------------------
+
+    def reload(self) -> str:
+        """Re-read manager.conf: users, filters and event settings take effect at once."""
+        if self._reload_settings is None:
+            return "Success"
+        settings = self._reload_settings()
+        if settings is None:
+            return "Error"
+        self.settings = settings
+        self.hub.timestamps = settings.timestampevents
+        self.hub.disabled = {name.lower() for name in settings.disabledevents}
+        for session in list(self.sessions.values()):
+            if session.authenticated and session.username.lower() not in settings.users:
+                session.close()
+        return "Success"

@@ -1,0 +1,1 @@
+"""The telephony core. It never imports the manager or a transport."""

@@ -1,0 +1,166 @@
+"""Framing of AMI messages: header lines ended by CRLF (or bare LF), a blank line ends one.
+
+The decoder takes bytes as they arrive, split anywhere, and returns whole messages. Text is
+decoded as UTF-8 only once a line is complete, so a character split across reads arrives
+whole; bytes that are not UTF-8 survive a round trip (``surrogateescape``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .errors import LINE_TOO_LONG, TOO_MANY_HEADERS
+from .message import Message
+
+MAX_LINE = 1024  # bytes in one line, its line break included (Asterisk's input buffer)
+MAX_HEADERS = 128  # header lines kept per message (Asterisk's AST_MAX_MANHEADERS)
+CLASSIC_END = "--END COMMAND--"
+
+
+class Decoder:
+    """Turns a byte stream into ``Message`` objects.
+
+    ``max_line``/``max_headers`` of ``None`` lift the limits (a client reading a server).
+    ``emit_empty``: a blank line with no header before it is an (empty) message, as a
+    server must answer it. ``classic_output``: understand the AMI 1.0 ``Response: Follows``
+    body that runs until ``--END COMMAND--`` (client side); its text goes to ``output``.
+    """
+
+    __slots__ = (
+        "_buf",
+        "_lines",
+        "_error",
+        "_skipping",
+        "_follows",
+        "_output",
+        "max_line",
+        "max_headers",
+        "emit_empty",
+        "classic_output",
+        "_wide",
+    )
+
+    def __init__(
+        self,
+        max_line: int | None = MAX_LINE,
+        max_headers: int | None = MAX_HEADERS,
+        *,
+        emit_empty: bool = True,
+        classic_output: bool = False,
+    ) -> None:
+        self._buf = b""
+        self._lines: list[str] = []
+        self._error: str | None = None
+        self._skipping = False
+        self._follows = False
+        self._output: list[str] = []
+        self.max_line = max_line
+        self.max_headers = max_headers
+        self.emit_empty = emit_empty
+        self.classic_output = classic_output
+        # a line of at most this many characters cannot exceed max_line bytes
+        self._wide = (max_line // 4) if max_line else 0
+
+    @property
+    def pending(self) -> bool:
+        """True while part of a message has been received."""
+        return bool(self._buf or self._lines or self._error or self._skipping)
+
+    def feed(self, data: bytes) -> list[Message]:
+        """Add received bytes; return the messages they completed, in order."""
+        buf = self._buf + data if self._buf else data
+        out: list[Message] = []
+        if self._skipping:
+            nl = buf.find(b"\n")
+            if nl < 0:
+                self._buf = b""
+                return out
+            buf = buf[nl + 1 :]
+            self._skipping = False
+        last = buf.rfind(b"\n")
+        if last >= 0:
+            self._buf = buf[last + 1 :]
+            text = buf[:last].decode("utf-8", "surrogateescape")
+            if "\r" in text:
+                text = text.replace("\r\n", "\n")
+                if text[-1:] == "\r":  # the final line break was CRLF
+                    text = text[:-1]
+            self._lines_in(text.split("\n"), out)
+        else:
+            self._buf = buf
+        max_line = self.max_line
+        if max_line is not None and len(self._buf) >= max_line:
+            self._buf = b""
+            self._skipping = True
+            self._flag(LINE_TOO_LONG)
+        return out
+
+    def _flag(self, error: str) -> None:
+        if self._error is None or error == TOO_MANY_HEADERS:
+            self._error = error
+
+    def _lines_in(self, lines: list[str], out: list[Message]) -> None:
+        current = self._lines
+        wide = self._wide or 1 << 62
+        classic = self.classic_output
+        for line in lines:
+            if line:
+                if len(line) > wide and self._too_long(line):
+                    continue
+                if classic and (self._follows or self._starts_output(current, line)):
+                    self._output_line(line)
+                    continue
+                current.append(line)
+            elif self._follows:
+                self._output.append(line)
+            elif current or self._error or self.emit_empty:
+                if self.max_headers is not None and len(current) > self.max_headers:
+                    del current[self.max_headers :]
+                    self._flag(TOO_MANY_HEADERS)
+                msg = Message(current, self._error)
+                if self._output:
+                    msg.lines.extend("Output: " + text for text in self._output)
+                    self._output = []
+                out.append(msg)
+                current = self._lines = []
+                self._error = None
+        if self.max_headers is not None and len(current) > self.max_headers:
+            del current[self.max_headers :]
+            self._flag(TOO_MANY_HEADERS)
+
+    def _too_long(self, line: str) -> bool:
+        """Whether ``line`` (its CR already gone) broke the byte limit; flags it if so."""
+        if len(line.encode("utf-8", "surrogateescape")) < (self.max_line or 0) - 1:
+            return False
+        self._flag(LINE_TOO_LONG)
+        return True
+
+    def _starts_output(self, current: list[str], line: str) -> bool:
+        return bool(current) and current[0] == "Response: Follows" and not _is_follows_header(line)
+
+    def _output_line(self, line: str) -> None:
+        """A line of a classic ``Response: Follows`` body."""
+        if not self._follows:
+            self._follows = True
+        if line.endswith(CLASSIC_END):
+            head = line[: -len(CLASSIC_END)]
+            if head:
+                self._output.append(head)
+            self._follows = False
+        else:
+            self._output.append(line)
+
+
+def _is_follows_header(line: str) -> bool:
+    name = line.partition(":")[0].lower()
+    return name in ("privilege", "actionid")
+
+
+def encode_message(lines: Iterable[str]) -> bytes:
+    """Header lines to wire bytes: each ended by CRLF, then the blank line."""
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape")
+
+
+def encode_pairs(pairs: Iterable[tuple[str, str]]) -> bytes:
+    """(name, value) pairs to wire bytes."""
+    return encode_message(f"{name}: {value}" for name, value in pairs)

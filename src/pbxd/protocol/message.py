@@ -1,0 +1,74 @@
+"""An AMI message: ordered header lines, looked up case-insensitively."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+
+class Message:
+    """Header lines as the sender wrote them, in order, repeated names kept.
+
+    A header line is ``Name: value``; lookups ignore the name's case and skip
+    blanks after the colon, keeping trailing ones (as Asterisk does). Lines
+    without a colon are kept (``lines``) but never match a name. ``error`` is set
+    by the decoder when the message broke a framing limit.
+    """
+
+    __slots__ = ("lines", "error", "_index")
+
+    def __init__(self, lines: list[str], error: str | None = None) -> None:
+        self.lines = lines
+        self.error = error
+        self._index: dict[str, str] | None = None
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Message:
+        return cls([f"{name}: {value}" for name, value in pairs])
+
+    def _build_index(self) -> dict[str, str]:
+        index: dict[str, str] = {}
+        for line in reversed(self.lines):  # the first of repeated names wins
+            name, sep, value = line.partition(":")
+            if sep:
+                index[name.lower()] = value
+        self._index = index
+        return index
+
+    def get(self, name: str, default: str = "") -> str:
+        """The first value of header ``name`` (case-insensitive), or ``default``."""
+        index = self._index
+        if index is None:
+            index = self._build_index()
+        value = index.get(name.lower())
+        return default if value is None else value.lstrip(" \t")
+
+    def __contains__(self, name: str) -> bool:
+        index = self._index
+        if index is None:
+            index = self._build_index()
+        return name.lower() in index
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of header ``name`` in order (``Variable:`` may repeat)."""
+        key = name.lower()
+        values = []
+        for line in self.lines:
+            head, sep, value = line.partition(":")
+            if sep and head.lower() == key:
+                values.append(value.lstrip(" \t"))
+        return values
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        """(name, value) pairs in order, names spelled as sent."""
+        for line in self.lines:
+            name, sep, value = line.partition(":")
+            if sep:
+                yield name, value.lstrip(" \t")
+
+    def __repr__(self) -> str:
+        return f"Message({self.lines!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Message) and other.lines == self.lines
+
+    __hash__ = None  # type: ignore[assignment]

@@ -1,0 +1,1 @@
+"""Network listeners that carry the manager protocol."""
