@@ -78,7 +78,65 @@ def pbxd_main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def ami_main(argv: list[str] | None = None) -> int:
-    from .client.oneshot import main
+def _default_secret() -> str:
+    """The generated admin secret of ``pbxd serve`` on its default configuration."""
+    from .config.conf import load
 
-    return main(argv)
+    path = _default_data_dir() / "etc" / "manager.conf"
+    if not path.exists():
+        return ""
+    admin = load(path).get_category("admin")
+    return (admin.get("secret") if admin is not None else None) or ""
+
+
+def ami_main(argv: list[str] | None = None) -> int:
+    from .client.oneshot import AmiError, BlockingClient, render
+
+    parser = argparse.ArgumentParser(prog="ami", description="Talk to an AMI server (pbxd or Asterisk).")
+    parser.add_argument("--host", default=os.environ.get("AMI_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("AMI_PORT", "5038")))
+    parser.add_argument("--username", "-u", default=os.environ.get("AMI_USERNAME", "admin"))
+    parser.add_argument("--secret", "-s", default=os.environ.get("AMI_SECRET"), help="default: $AMI_SECRET, else pbxd's generated admin secret")
+    sub = parser.add_subparsers(dest="command", required=True)
+    action = sub.add_parser("action", help="send an action: ami action Ping, ami action Getvar Variable=X")
+    action.add_argument("name")
+    action.add_argument("headers", nargs="*", help="Header=value (or 'Header: value')")
+    command = sub.add_parser("command", help="run a CLI command: ami command core show version")
+    command.add_argument("words", nargs="+")
+    events = sub.add_parser("events", help="print events as they come (Ctrl-C to stop)")
+    events.add_argument("--mask", default="on", help="event classes, e.g. call,user")
+    args = parser.parse_args(argv)
+    secret = args.secret if args.secret is not None else _default_secret()
+    try:
+        client = BlockingClient(args.host, args.port)
+        client.login(args.username, secret, "off" if args.command != "events" else args.mask)
+        if args.command == "action":
+            headers = []
+            for item in args.headers:
+                name, sep, value = item.partition("=") if "=" in item else item.partition(":")
+                if not sep:
+                    parser.error(f"header '{item}' is not Name=value")
+                headers.append((name.strip(), value.strip()))
+            replies = client.request(args.name, headers)
+            print("\n".join(render(m) for m in replies))
+            ok = replies[0].get("response").lower() in ("success", "goodbye", "follows", "pong")
+        elif args.command == "command":
+            reply = client.request("Command", [("Command", " ".join(args.words))])[0]
+            for line in reply.get_all("output"):
+                print(line)
+            if "output" not in reply:
+                print(reply.get("message"))
+            ok = reply.get("response").lower() == "success"
+        else:
+            client.sock.settimeout(None)
+            try:
+                for event in client.events():
+                    print(render(event), flush=True)
+            except KeyboardInterrupt:
+                pass
+            ok = True
+        client.close()
+    except (OSError, AmiError) as exc:
+        print(f"ami: {exc}", file=sys.stderr)
+        return 2
+    return 0 if ok else 1

@@ -339,6 +339,12 @@ def test_missing_include_and_tryinclude(tmp_path: Path) -> None:
     assert "file not found" in config.problems[0].message
 
 
+def test_bad_file_names(tmp_path: Path) -> None:
+    config = loads("#include a\x00b\n", base_dir=tmp_path)
+    assert [(p.line, p.severity) for p in config.problems] == [(1, "error")]
+    assert load(str(tmp_path / "a\x00b")).errors
+
+
 def test_absolute_include(tmp_path: Path) -> None:
     other = write(tmp_path / "abs.conf", "[abs]\nv = 1\n")
     main = write(tmp_path / "x" / "main.conf", f"#include {other}\n")

@@ -257,8 +257,9 @@ class _Parser:
             if not optional:
                 self.problem(where, line, "error", f"file not found: {shown}")
             return None
-        except OSError as exc:
-            self.problem(where, line, "error", f"cannot read {shown}: {exc.strerror or exc}")
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            self.problem(where, line, "error", f"cannot read {shown}: {reason}")
             return None
         if not stat.S_ISREG(info.st_mode):
             severity: Severity = "warning" if optional else "error"
@@ -437,6 +438,9 @@ class _Parser:
     def include(
         self, argument: str, label: str, number: int, base_dir: Path, *, optional: bool
     ) -> None:
+        if "\x00" in argument:
+            self.problem(label, number, "error", "file name contains a NUL character")
+            return
         target = Path(argument)
         if not target.is_absolute():
             target = (self.include_root or base_dir) / target

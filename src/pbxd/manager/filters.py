@@ -29,25 +29,25 @@ class FilterError(ValueError):
 @dataclass(frozen=True, slots=True)
 class EventFilter:
     include: bool
-    event_name: str | None  # only events of this name (case-insensitive)
-    header: str | None  # match this header's value instead of the whole event text
+    event_name: str | None  # only events of exactly this name
+    header: str | None  # match this header's value (name case-sensitive) instead of the whole text
     method: str
     value: str
     _test: Callable[[str], bool] = field(repr=False, compare=False)
 
     def matches(self, event: AmiEvent) -> bool:
-        if self.event_name is not None and event.name.lower() != self.event_name:
+        if self.event_name is not None and event.name != self.event_name:
             return False
-        if self.method == "none":
-            return True
         if self.header is None:
-            return self._test(event.text)
-        key = self.header.lower()
-        for line in event.lines:
-            name, sep, value = line.partition(":")
-            if sep and name.lower() == key and self._test(value.lstrip(" \t")):
-                return True
-        return key == "event" and self._test(event.name)
+            return self.method == "none" or self._test(event.text)
+        prefix = self.header if self.header.endswith(":") else self.header + ":"
+        lines = event.text.split("\r\n")
+        for line in lines:
+            if line.startswith(prefix):
+                value = line[len(prefix) :].lstrip(" \t")
+                if value and (self.method == "none" or self._test(value)):
+                    return True
+        return False
 
 
 def _tester(method: str, value: str) -> Callable[[str], bool]:
@@ -76,29 +76,44 @@ def parse_legacy(text: str) -> EventFilter:
 
 
 def parse_advanced(key: str, value: str) -> EventFilter:
-    """The parenthesised ``eventfilter(...)`` key with its value."""
+    """The parenthesised ``eventfilter(...)`` key with its value.
+
+    The method defaults to ``none``, which needs an empty value and a name or header; any
+    other method needs a value. A leading ``!`` on the value excludes, unless ``action()``
+    says otherwise.
+    """
     spec = key.strip()[len("eventfilter") :].strip()
     if not (spec.startswith("(") and spec.endswith(")")):
         raise FilterError(f"malformed eventfilter '{key}'")
-    parts = dict.fromkeys(("action", "name", "header", "method"), None)
+    parts: dict[str, str | None] = dict.fromkeys(("action", "name", "header", "method"))
     inner = spec[1:-1]
-    rest = _ADVANCED_PART.sub("", inner).replace(",", "").strip()
-    if rest:
+    if _ADVANCED_PART.sub("", inner).replace(",", "").strip():
         raise FilterError(f"malformed eventfilter '{key}'")
     for part, arg in _ADVANCED_PART.findall(inner):
         part = part.lower()
         if part not in parts:
             raise FilterError(f"unknown eventfilter part '{part}' in '{key}'")
         parts[part] = arg.strip()
-    action = (parts["action"] or "include").lower()
-    if action not in ("include", "exclude"):
-        raise FilterError(f"eventfilter action must be include or exclude, not '{action}'")
-    method = (parts["method"] or ("regex" if value else "none")).lower()
+    include = not value.startswith("!")
+    if not include:
+        value = value[1:]
+    if parts["action"] is not None:
+        action = parts["action"].lower()
+        if action not in ("include", "exclude"):
+            raise FilterError(f"eventfilter action must be include or exclude, not '{action}'")
+        include = action == "include"
+    method = (parts["method"] or "none").lower()
     if method not in METHODS:
         raise FilterError(f"eventfilter method must be one of {', '.join(METHODS)}")
-    name = parts["name"].lower() if parts["name"] else None
-    header = parts["header"] or None
-    return EventFilter(action == "include", name, header, method, value, _tester(method, value))
+    name, header = parts["name"] or None, parts["header"] or None
+    if method == "none":
+        if value:
+            raise FilterError(f"eventfilter '{key}' has a value but no method to match it with")
+        if name is None and header is None:
+            raise FilterError(f"eventfilter '{key}' needs name(), header() or a value")
+    elif not value:
+        raise FilterError(f"eventfilter '{key}' uses method {method} but has no value")
+    return EventFilter(include, name, header, method, value, _tester(method, value))
 
 
 class EventFilters:

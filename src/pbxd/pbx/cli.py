@@ -86,12 +86,11 @@ class CliRegistry:
             return CliResult(True, [])
         found = self.find(words)
         if found is None:
-            hint = " ".join(words[:-1])
             return CliResult(
                 False,
                 [
-                    f"No such command '{' '.join(words)}' "
-                    f"(type 'core show help{' ' + hint if hint else ''}' for other possible commands)"
+                    f"No such command '{line.strip()}' "
+                    f"(type 'core show help {self.hint(words)}' for other possible commands)"
                 ],
             )
         command, args = found
@@ -111,4 +110,15 @@ class CliRegistry:
         """``core show help [words]``: one line per command, its words then its summary."""
         want = tuple(word.lower() for word in prefix)
         rows = [c for c in self if c.words[: len(want)] == want]
-        return [f"{c.text:>30s} -- {c.summary}" for c in rows]
+        return [f"{c.text:<30s} -- {c.summary}" for c in rows]
+
+    def hint(self, words: Sequence[str]) -> str:
+        """The words ``core show help`` is suggested with for an unknown command: up to and
+        including the first word after which no command's words continue."""
+        lowered = [word.lower() for word in words]
+        known = list(self._commands)
+        for size in range(1, len(lowered) + 1):
+            head = tuple(lowered[: size - 1])
+            if not any(len(w) >= size and w[: size - 1] == head for w in known):
+                return " ".join(words[:size])
+        return " ".join(words)

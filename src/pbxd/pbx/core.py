@@ -102,11 +102,15 @@ _UNITS = (("year", 365 * 86400), ("week", 7 * 86400), ("day", 86400), ("hour", 3
 
 
 def duration_text(seconds: int) -> str:
-    """Asterisk's uptime wording: ``2 hours, 1 minute, 5 seconds``."""
+    """Asterisk's uptime wording: ``2 hours, 1 minute, 5 seconds``.
+
+    As Asterisk does, a unit is used only while more than one whole unit remains, so an
+    exact hour reads ``60 minutes``.
+    """
     parts = []
     for name, size in _UNITS:
-        count, seconds = divmod(seconds, size)
-        if count:
+        if seconds > size:
+            count, seconds = divmod(seconds, size)
             parts.append(f"{count} {name}{'' if count == 1 else 's'}")
     if seconds or not parts:
         parts.append(f"{seconds} second{'' if seconds == 1 else 's'}")

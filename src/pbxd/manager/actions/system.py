@@ -10,13 +10,15 @@ from datetime import datetime
 
 from ...pbx.core import ASTERISK_VERSION
 from ...protocol import Message
-from ..filters import EventFilters, FilterError, parse_legacy
+from ..filters import EventFilters, FilterError, parse_advanced, parse_legacy
 from ..privileges import Privilege, parse_event_mask
 from ..registry import Argument, action
 from ..response import Response, error, success
 from ..session import Session
 
 _PING = (("Ping", "Pong"),)
+FILTER_FORMAT = "Filter was formatted incorrectly.  Check the syntax of the filter given."
+FILTER_COMPILE = "Filter did not compile.  Check the syntax of the filter given."
 
 
 @action(
@@ -65,20 +67,27 @@ def events(session: Session, message: Message) -> Response:
     arguments=(
         Argument("Operation", "Add: add a filter (the only operation).", True),
         Argument("Filter", "A regular expression; prefix it with ! to exclude matches."),
+        Argument(
+            "MatchCriteria",
+            "Advanced filter criteria: action(), name(), header() and method(), comma-separated.",
+        ),
     ),
     since="13.0.0",
 )
 def filter_(session: Session, message: Message) -> Response:
-    operation = message.get("operation")
-    if operation.lower() != "add":
+    if message.get("operation").lower() != "add":
         return error("Unknown operation")
     text = message.get("filter")
-    if not text:
-        return error("Filter missing")
+    criteria = message.get("matchcriteria")
     try:
-        event_filter = parse_legacy(text)
-    except FilterError:
-        return error("Filter Invalid")
+        if criteria:
+            event_filter = parse_advanced(f"eventfilter({criteria})", text)
+        elif not text:
+            return error(FILTER_FORMAT)
+        else:
+            event_filter = parse_legacy(text)
+    except FilterError as exc:
+        return error(FILTER_COMPILE if "regular expression" in str(exc) else FILTER_FORMAT)
     if session.filters is None:
         session.filters = EventFilters()
     session.filters.add(event_filter)
@@ -238,7 +247,7 @@ def command(session: Session, message: Message) -> Response:
     return Response(
         "Success" if result.ok else "Error",
         "Command output follows",
-        [("Output", text) for text in result.lines],
+        [("Output", text) for text in result.lines or [""]],
     )
 
 

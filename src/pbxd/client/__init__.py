@@ -1,0 +1,1 @@
+"""Client side of the manager protocol (uses only pbxd.protocol)."""
