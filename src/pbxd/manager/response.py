@@ -41,16 +41,14 @@ class Response:
                 head += f"ActionID: {action_id}\r\n"
             text = head + self.classic_output + "--END COMMAND--\r\n\r\n"
             return text.encode("utf-8", "surrogateescape")
-        lines = [f"Response: {self.kind}"]
-        if action_id:
-            lines.append(f"ActionID: {action_id}")
+        text = f"Response: {self.kind}\r\nActionID: {action_id}\r\n" if action_id else f"Response: {self.kind}\r\n"
         if self.event_list:
-            lines.append(f"EventList: {self.event_list}")
+            text += f"EventList: {self.event_list}\r\n"
         if self.message is not None:
-            lines.append(f"Message: {self.message}")
-        lines.extend(f"{name}: {value}" for name, value in self.fields)
-        lines.append("\r\n")
-        text = "\r\n".join(lines)
+            text += f"Message: {self.message}\r\n"
+        if self.fields:
+            text += "".join([f"{name}: {value}\r\n" for name, value in self.fields])
+        text += "\r\n"
         if self.passthrough:
             tail = "".join(session_event(name, action_id, fields) for name, fields in self.events)
             return b"".join(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..pbx.bus import Reloaded, ShuttingDown
 from .events import EventHub
 from .privileges import Privilege
-from .registry import ACTIONS, ActionRegistry
+from .registry import ACTIONS, ActionRegistry, ActionSpec
 from .security import SecurityEvents
 from .session import Link, Session
 
@@ -41,12 +41,15 @@ class Manager:
         self.loop = loop
         self.clock = pbx.clock
         self.actions = actions
+        #: actions by the exact spelling clients send (filled on first use)
+        self.action_cache: dict[str, ActionSpec] = {}
         self.hub = EventHub(
             loop.call_soon, pbx.clock, settings.timestampevents, settings.disabledevents
         )
         self.security = SecurityEvents(self)
         self.sessions: dict[int, Session] = {}
         self.unauthenticated = 0
+        self._stamp = (0.0, "")
         self._reload_settings = reload_settings
         pbx.bus.subscribe(self._on_pbx_event)
         pbx.reloaders["manager"] = self.reload
@@ -55,6 +58,16 @@ class Manager:
     @property
     def banner_version(self) -> str:
         return CLASSIC_VERSION if self.settings.classic else AMI_VERSION
+
+    def timestamp(self) -> str:
+        """``now`` as ``seconds.micros``; reused within 100 µs (formatting floats is dear)."""
+        now = self.clock()
+        last, text = self._stamp
+        if 0.0 <= now - last < 0.0001:
+            return text
+        text = f"{now:.6f}"
+        self._stamp = (now, text)
+        return text
 
     # -- sessions ----------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from .response import ActionError, Response, error, session_event
 
 if TYPE_CHECKING:
     from .filters import EventFilters
+    from .registry import ActionSpec
     from .server import Manager
     from .users import User
 
@@ -91,6 +92,7 @@ class Session:
         "out",
         "out_size",
         "held",
+        "holding",
         "busy",
         "pending",
         "paused",
@@ -132,7 +134,8 @@ class Session:
         self.challenge = ""
         self.out: list[bytes] = []
         self.out_size = 0
-        self.held: list[bytes] | None = None
+        self.held: list[bytes] = []
+        self.holding = False
         self.busy = False
         self.pending: deque[Message] = deque()
         self.paused = False
@@ -155,22 +158,54 @@ class Session:
     def data_received(self, data: bytes) -> None:
         if self.closed:
             return
+        handle = self.handle
         for message in self.conn.receive_data(data):
             if self.busy or self.closed:
                 self.pending.append(message)
             else:
-                self.handle(message)
+                handle(message)
         self.flush()
 
     def handle(self, message: Message) -> None:
         """Run one action and queue its answer; events it causes are held until after it."""
-        self.held = []
-        action_id = message.get("actionid")
+        self.holding = True
+        name, action_id = message.head()
+        manager = self.manager
+        spec = manager.action_cache.get(name)
+        if (
+            spec is not None
+            and self.authenticated
+            and (not spec.privilege or spec.privilege & self.write_perm)
+            and message.error is None
+        ):
+            self._run(spec, message, action_id)
+        else:
+            self._screen(message, name, action_id)
+
+    def _run(self, spec: ActionSpec, message: Message, action_id: str) -> None:
+        try:
+            result = spec.handler(self, message)
+        except ActionError as exc:
+            result = error(exc.message, exc.fields)
+        except Exception:
+            log.exception("action %s failed", spec.name)
+            result = error(f"Internal error while running {spec.name}")
+        if type(result) is Response:
+            self.out.append(result.encode(action_id))
+            self.holding = False
+            if self.held or result.close:
+                self._release(result.close)
+        elif result is None:
+            self._answer(None, action_id)
+        else:
+            self._wait_for(result, action_id)  # type: ignore[arg-type]
+
+    def _screen(self, message: Message, name: str, action_id: str) -> None:
+        """The slow path: framing errors, missing or unknown actions, permissions, login."""
+        manager = self.manager
         if message.error is not None:
             self._answer(error(message.error), action_id)
             return
-        name = message.get("action")
-        manager = self.manager
         if not name:
             manager.security.request_bad_format(self, "NONE")
             self._answer(error(MISSING_ACTION), action_id)
@@ -193,17 +228,8 @@ class Session:
             manager.security.request_not_allowed(self, name)
             self._answer(error(PERMISSION_DENIED), action_id)
             return
-        try:
-            result = spec.handler(self, message)
-        except ActionError as exc:
-            result = error(exc.message, exc.fields)
-        except Exception:
-            log.exception("action %s failed", spec.name)
-            result = error(f"Internal error while running {spec.name}")
-        if result is None or type(result) is Response:
-            self._answer(result, action_id)
-        else:
-            self._wait_for(result, action_id)  # type: ignore[arg-type]
+        manager.action_cache[name] = spec
+        self._run(spec, message, action_id)
 
     def _login_in_use(self, message: Message) -> bool:
         """A Login/Challenge naming a single-login user who is already logged in."""
@@ -222,16 +248,19 @@ class Session:
         return CLASSIC_TEXTS if self.classic else TEXTS
 
     def _answer(self, response: Response | None, action_id: str) -> None:
+        """Queue ``response``, then the events held while it was being made."""
+        self.holding = False
         if response is not None:
-            data = response.encode(action_id)
-            self.out.append(data)
-            self.out_size += len(data)
-        held, self.held = self.held, None
+            self.out.append(response.encode(action_id))
+        self._release(response is not None and response.close)
+
+    def _release(self, close: bool) -> None:
+        held = self.held
         if held:
-            for data in held:
-                self.out.append(data)
-                self.out_size += len(data)
-        if response is not None and response.close:
+            self.out.extend(held)
+            self.out_size += sum(map(len, held))
+            held.clear()
+        if close:
             self.close()
 
     def _wait_for(self, awaitable: Awaitable[Response | None], action_id: str) -> None:
@@ -266,7 +295,7 @@ class Session:
 
     def push(self, data: bytes) -> None:
         """Queue an event for this session (called by the hub for each event)."""
-        if self.held is not None:
+        if self.holding or self.busy:
             self.held.append(data)
             if self.waiter is not None and not self.waiter.done():
                 self.waiter.set_result(None)

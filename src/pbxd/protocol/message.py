@@ -34,6 +34,22 @@ class Message:
         self._index = index
         return index
 
+    def head(self) -> tuple[str, str]:
+        """(Action, ActionID) in one pass: the first non-empty ``Action:`` and the first
+        ``ActionID:``; "" when absent. The hot path of every request."""
+        action = ""
+        action_id: str | None = None
+        for line in self.lines:
+            first = line[:1]
+            if first == "A" or first == "a":
+                name = line[:9].lower()
+                if name == "actionid:":
+                    if action_id is None:
+                        action_id = line[9:].lstrip(" \t")
+                elif name[:7] == "action:" and not action:
+                    action = line[7:].lstrip(" \t")
+        return action, action_id or ""
+
     def get(self, name: str, default: str = "") -> str:
         """The first value of header ``name`` (case-insensitive), or ``default``."""
         index = self._index
@@ -69,6 +85,7 @@ class Message:
         return f"Message({self.lines!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Message) and other.lines == self.lines
+        return isinstance(other, Message) and other.lines == self.lines and other.error == self.error
 
     __hash__ = None  # type: ignore[assignment]
+

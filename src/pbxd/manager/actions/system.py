@@ -16,7 +16,7 @@ from ..registry import Argument, action
 from ..response import Response, error, success
 from ..session import Session
 
-_PING = (("Ping", "Pong"),)
+_PING = ("Ping", "Pong")
 FILTER_FORMAT = "Filter was formatted incorrectly.  Check the syntax of the filter given."
 FILTER_COMPILE = "Filter did not compile.  Check the syntax of the filter given."
 
@@ -30,10 +30,9 @@ FILTER_COMPILE = "Filter did not compile.  Check the syntax of the filter given.
     since="0.2.0",
 )
 def ping(session: Session, message: Message) -> Response:
-    now = session.manager.clock()
     if session.classic:
         return Response("Pong")
-    return Response("Success", None, (*_PING, ("Timestamp", f"{now:.6f}")))
+    return Response("Success", None, (_PING, ("Timestamp", session.manager.timestamp())))
 
 
 @action(
@@ -164,7 +163,8 @@ async def _wait(session: Session, waiter: asyncio.Future[None], timeout: float |
         await asyncio.wait_for(waiter, timeout)
     session.waiter = None
     response = success("Waiting for Event completed.")
-    response.passthrough, session.held = session.held or [], []
+    response.passthrough = list(session.held)
+    session.held.clear()
     response.events.append(("WaitEventComplete", ()))
     return response
 

@@ -1,0 +1,942 @@
+/*
+ * amiload: a load generator for Asterisk Manager Interface servers.
+ *
+ * epoll, non-blocking sockets, one epoll loop per worker thread. Messages are
+ * counted by scanning for the blank line ("\r\n\r\n") that ends every AMI
+ * message; nothing is parsed except where a scenario needs a value (the login
+ * answer, the send timestamp of the latency scenario).
+ *
+ * Modes (the first argument):
+ *   ping    -c N connections (Events: off), each keeps -k Pings outstanding
+ *   fanout  -r R receivers (Events: user), -s S senders send UserEvents with a
+ *           window of -W unanswered actions each
+ *   logins  -c N connections opened at once, all log in concurrently
+ *   idle    -c N logged-in idle sessions, at most -P logins in flight; prints a
+ *           READY line, then holds them until stdin gives a line or closes
+ *   slow    -r R receivers, -S stalled receivers that never read, one sender at
+ *           -R events/s, each event carrying "T: <monotonic ns>"; latency
+ *           percentiles of the normal receivers
+ *
+ * The result is one JSON object on the last line of stdout. Every loop is
+ * bounded in time. Only the host given with -H is contacted (127.0.0.1).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { M_PING, M_FANOUT, M_LOGINS, M_IDLE, M_SLOW };
+enum { R_PING, R_SENDER, R_RECEIVER, R_STALLED, R_LOGIN, R_RATE_SENDER };
+enum { S_CONNECTING, S_LOGIN, S_READY, S_STALLED, S_DEAD };
+
+#define MAX_WORKERS 16
+#define BIG_INBUF (256 * 1024)
+#define SMALL_INBUF 2048
+#define MAX_OUT (8 * 1024 * 1024)
+#define STDIN_TAG ((void *)1)
+
+struct worker;
+
+struct conn {
+    int fd;
+    int role;
+    int state;
+    int events; /* current epoll interest */
+    struct worker *w;
+    char *in;
+    int inlen, incap;
+    char *out;
+    int outlen, outoff, outcap;
+    uint64_t outstanding;
+    uint32_t next_id;
+    const char *login; /* the Login action this connection sends */
+    int login_len;
+};
+
+struct worker {
+    pthread_t thread;
+    int ep;
+    int index;
+    int started; /* senders/pingers started */
+    struct conn **conns;
+    int nconns, capconns;
+    /* counters read by the main thread */
+    uint64_t responses; /* answers to our actions (after login) */
+    uint64_t events;    /* events counted on receivers */
+    uint64_t lost;      /* connections lost after login */
+    uint64_t lost_receivers;
+    /* latency samples (slow mode), ns */
+    uint64_t *lat;
+    size_t nlat, caplat, seen;
+    /* rate sender (slow mode) */
+    struct conn *rate_sender;
+    uint64_t rate_sent;
+    uint64_t rate_start_ns;
+};
+
+/* -- configuration ---------------------------------------------------------- */
+static int g_mode;
+static const char *g_host = "127.0.0.1";
+static int g_port;
+static int g_conns = 1;
+static int g_depth = 128;
+static double g_duration = 3.0;
+static double g_warmup = 0.5;
+static int g_receivers = 10;
+static int g_senders = 1;
+static int g_window = 256;
+static int g_threads = 1;
+static double g_rate = 10000.0;
+static int g_stalled = 0;
+static int g_stalled_rcvbuf = 4096;
+static int g_pace = 256;
+static double g_hold = 120.0;
+static double g_timeout = 20.0;
+static const char *g_user = "bench";
+static const char *g_secret = "benchpass";
+static const char *g_idle_events = "off";
+
+/* -- shared state ----------------------------------------------------------- */
+static int g_run;     /* phase: senders may start */
+static int g_stop;    /* workers exit */
+static int g_measure; /* latency samples are kept */
+static int g_authed;  /* sessions logged in */
+static int g_failed;  /* sessions that failed to connect or log in */
+static uint64_t g_last_auth_ns;
+static uint64_t g_stalled_gone_ns; /* when the stalled receiver was disconnected */
+static int g_stalled_gone;
+static struct worker g_workers[MAX_WORKERS];
+static struct sockaddr_in g_addr;
+static char g_login_bufs[4][512];
+static int g_login_used;
+static const char *g_login_msg = "";
+static int g_login_len;
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void die(const char *msg) {
+    fprintf(stderr, "amiload: %s: %s\n", msg, strerror(errno));
+    exit(2);
+}
+
+static void raise_nofile(int want) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t target = (rlim_t)want;
+    if (rl.rlim_max != RLIM_INFINITY && target > rl.rlim_max)
+        target = rl.rlim_max;
+    if (rl.rlim_cur < target) {
+        rl.rlim_cur = target;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* -- connections ------------------------------------------------------------ */
+static void set_interest(struct conn *c, int events) {
+    if (c->events == events)
+        return;
+    struct epoll_event ev = {.events = (uint32_t)events, .data.ptr = c};
+    epoll_ctl(c->w->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    c->events = events;
+}
+
+static void conn_close(struct conn *c) {
+    if (c->fd >= 0) {
+        struct linger lg = {1, 0}; /* reset: no TIME_WAIT piles up between runs */
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        epoll_ctl(c->w->ep, EPOLL_CTL_DEL, c->fd, NULL);
+        close(c->fd);
+        c->fd = -1;
+    }
+    c->state = S_DEAD;
+}
+
+static void conn_lost(struct conn *c) {
+    int was = c->state;
+    conn_close(c);
+    if (was == S_CONNECTING || was == S_LOGIN) {
+        __atomic_fetch_add(&g_failed, 1, __ATOMIC_RELAXED);
+    } else if (was == S_STALLED) {
+        if (!__atomic_load_n(&g_stalled_gone, __ATOMIC_RELAXED)) {
+            __atomic_store_n(&g_stalled_gone_ns, now_ns(), __ATOMIC_RELAXED);
+            __atomic_store_n(&g_stalled_gone, 1, __ATOMIC_RELEASE);
+        }
+    } else if (was == S_READY) {
+        __atomic_fetch_add(&c->w->lost, 1, __ATOMIC_RELAXED);
+        if (c->role == R_RECEIVER)
+            __atomic_fetch_add(&c->w->lost_receivers, 1, __ATOMIC_RELAXED);
+    }
+}
+
+/* Write what we can now; keep the rest and ask for EPOLLOUT. */
+static void conn_send(struct conn *c, const char *data, int len) {
+    if (c->state == S_DEAD)
+        return;
+    if (c->outlen == 0) {
+        ssize_t n = write(c->fd, data, (size_t)len);
+        if (n == len)
+            return;
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                conn_lost(c);
+                return;
+            }
+            n = 0;
+        }
+        data += n;
+        len -= (int)n;
+    }
+    if (c->outlen + len > MAX_OUT) {
+        conn_lost(c);
+        return;
+    }
+    if (c->outlen + len > c->outcap) {
+        int cap = c->outcap ? c->outcap : 4096;
+        while (cap < c->outlen + len)
+            cap *= 2;
+        char *p = malloc((size_t)cap);
+        if (!p)
+            die("malloc");
+        memcpy(p, c->out + c->outoff, (size_t)(c->outlen));
+        free(c->out);
+        c->out = p;
+        c->outcap = cap;
+        c->outoff = 0;
+    } else if (c->outoff + c->outlen + len > c->outcap) {
+        memmove(c->out, c->out + c->outoff, (size_t)c->outlen);
+        c->outoff = 0;
+    }
+    memcpy(c->out + c->outoff + c->outlen, data, (size_t)len);
+    c->outlen += len;
+    if (c->state != S_STALLED)
+        set_interest(c, EPOLLIN | EPOLLOUT);
+}
+
+static void conn_flush(struct conn *c) {
+    while (c->outlen > 0) {
+        ssize_t n = write(c->fd, c->out + c->outoff, (size_t)c->outlen);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            conn_lost(c);
+            return;
+        }
+        c->outoff += (int)n;
+        c->outlen -= (int)n;
+    }
+    c->outoff = 0;
+    if (c->state == S_STALLED)
+        set_interest(c, EPOLLRDHUP);
+    else
+        set_interest(c, EPOLLIN);
+}
+
+static struct conn *conn_open(struct worker *w, int role) {
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c)
+        die("calloc");
+    c->role = role;
+    c->w = w;
+    c->login = g_login_msg;
+    c->login_len = g_login_len;
+    c->incap = (role == R_LOGIN) ? SMALL_INBUF : BIG_INBUF;
+    if (role == R_STALLED)
+        c->incap = SMALL_INBUF;
+    c->in = malloc((size_t)c->incap);
+    if (!c->in)
+        die("malloc");
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        c->state = S_DEAD;
+        __atomic_fetch_add(&g_failed, 1, __ATOMIC_RELAXED);
+        return c;
+    }
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (role == R_STALLED && g_stalled_rcvbuf > 0)
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &g_stalled_rcvbuf, sizeof g_stalled_rcvbuf);
+    c->state = S_CONNECTING;
+    c->events = EPOLLOUT;
+    /* connect before the worker's epoll can see the socket (an unconnected one reports HUP) */
+    if (connect(c->fd, (struct sockaddr *)&g_addr, sizeof g_addr) != 0 && errno != EINPROGRESS) {
+        close(c->fd);
+        c->fd = -1;
+        c->state = S_DEAD;
+        __atomic_fetch_add(&g_failed, 1, __ATOMIC_RELAXED);
+    } else {
+        struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
+        if (epoll_ctl(w->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0)
+            die("epoll_ctl");
+    }
+    if (w->nconns == w->capconns) {
+        w->capconns = w->capconns ? w->capconns * 2 : 64;
+        w->conns = realloc(w->conns, sizeof(*w->conns) * (size_t)w->capconns);
+        if (!w->conns)
+            die("realloc");
+    }
+    w->conns[w->nconns++] = c;
+    return c;
+}
+
+/* -- what each role sends ----------------------------------------------------- */
+static char *put_u64(char *p, uint64_t v) {
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static const char PING_HEAD[] = "Action: Ping\r\nActionID: ";
+static const char UE_MSG[] = "Action: UserEvent\r\nUserEvent: B\r\n\r\n";
+static const char UE_T_HEAD[] = "Action: UserEvent\r\nUserEvent: L\r\nT: ";
+
+static void send_pings(struct conn *c, int n) {
+    char buf[64 * 48];
+    while (n > 0) {
+        int batch = n > 64 ? 64 : n;
+        char *p = buf;
+        for (int i = 0; i < batch; i++) {
+            memcpy(p, PING_HEAD, sizeof PING_HEAD - 1);
+            p += sizeof PING_HEAD - 1;
+            p = put_u64(p, ++c->next_id);
+            memcpy(p, "\r\n\r\n", 4);
+            p += 4;
+        }
+        conn_send(c, buf, (int)(p - buf));
+        n -= batch;
+    }
+}
+
+static void send_userevents(struct conn *c, int n) {
+    char buf[64 * (sizeof UE_MSG)];
+    while (n > 0) {
+        int batch = n > 64 ? 64 : n;
+        char *p = buf;
+        for (int i = 0; i < batch; i++) {
+            memcpy(p, UE_MSG, sizeof UE_MSG - 1);
+            p += sizeof UE_MSG - 1;
+        }
+        conn_send(c, buf, (int)(p - buf));
+        n -= batch;
+    }
+}
+
+static void send_timed_userevents(struct conn *c, int n) {
+    char buf[64 * 80];
+    while (n > 0) {
+        int batch = n > 64 ? 64 : n;
+        char *p = buf;
+        for (int i = 0; i < batch; i++) {
+            memcpy(p, UE_T_HEAD, sizeof UE_T_HEAD - 1);
+            p += sizeof UE_T_HEAD - 1;
+            p = put_u64(p, now_ns());
+            memcpy(p, "\r\n\r\n", 4);
+            p += 4;
+        }
+        conn_send(c, buf, (int)(p - buf));
+        n -= batch;
+    }
+}
+
+/* Called once the run phase starts, for each logged-in connection. */
+static void role_start(struct conn *c) {
+    if (c->state != S_READY)
+        return;
+    if (c->role == R_PING) {
+        c->outstanding = (uint64_t)g_depth;
+        send_pings(c, g_depth);
+    } else if (c->role == R_SENDER) {
+        c->outstanding = (uint64_t)g_window;
+        send_userevents(c, g_window);
+    }
+}
+
+static void on_authed(struct conn *c) {
+    __atomic_store_n(&g_last_auth_ns, now_ns(), __ATOMIC_RELAXED);
+    __atomic_fetch_add(&g_authed, 1, __ATOMIC_RELEASE);
+    if (c->role == R_STALLED) {
+        c->state = S_STALLED; /* from now on it never reads */
+        set_interest(c, EPOLLRDHUP);
+        return;
+    }
+    c->state = S_READY;
+    if (c->w->started)
+        role_start(c);
+}
+
+/* -- reading ---------------------------------------------------------------- */
+static void record_latency(struct worker *w, uint64_t lat) {
+    w->seen++;
+    if (w->nlat < w->caplat) {
+        w->lat[w->nlat++] = lat;
+    } else if (w->caplat) { /* reservoir sample beyond the cap */
+        uint64_t r = ((uint64_t)rand() << 31 | (uint64_t)rand()) % w->seen;
+        if (r < w->caplat)
+            w->lat[r] = lat;
+    }
+}
+
+static uint64_t parse_u64(const char *p, const char *end) {
+    uint64_t v = 0;
+    while (p < end && *p >= '0' && *p <= '9')
+        v = v * 10 + (uint64_t)(*p++ - '0');
+    return v;
+}
+
+/* One whole message [m, end) (its blank line included). */
+static void on_message(struct conn *c, const char *m, const char *end, uint64_t now,
+                       int measuring, uint64_t *count) {
+    if (c->state == S_LOGIN) {
+        if (memmem(m, (size_t)(end - m), "Authentication accepted", 23)) {
+            on_authed(c);
+        } else if (memmem(m, (size_t)(end - m), "Response:", 9)) {
+            conn_lost(c); /* refused */
+        }
+        return; /* e.g. the banner glued to nothing yet */
+    }
+    (*count)++;
+    if (measuring && c->role == R_RECEIVER && g_mode == M_SLOW) {
+        const char *t = memmem(m, (size_t)(end - m), "\r\nT: ", 5);
+        if (t) {
+            uint64_t sent = parse_u64(t + 5, end);
+            if (sent && now >= sent)
+                record_latency(c->w, now - sent);
+        }
+    }
+}
+
+static void conn_readable(struct conn *c) {
+    struct worker *w = c->w;
+    int space = c->incap - c->inlen;
+    ssize_t n = read(c->fd, c->in + c->inlen, (size_t)space);
+    if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        conn_lost(c);
+        return;
+    }
+    uint64_t now = (g_mode == M_SLOW) ? now_ns() : 0;
+    int measuring = (g_mode == M_SLOW) ? __atomic_load_n(&g_measure, __ATOMIC_RELAXED) : 0;
+    int old = c->inlen;
+    c->inlen += (int)n;
+    char *buf = c->in;
+    char *end = buf + c->inlen;
+    char *scan = buf + (old > 3 ? old - 3 : 0);
+    char *start = buf;
+    uint64_t count = 0;
+    for (;;) {
+        char *sep = memmem(scan, (size_t)(end - scan), "\r\n\r\n", 4);
+        if (!sep)
+            break;
+        char *mend = sep + 4;
+        on_message(c, start, mend, now, measuring, &count);
+        if (c->state == S_DEAD)
+            return;
+        start = scan = mend;
+    }
+    int rest = (int)(end - start);
+    if (rest == c->incap) { /* a message longer than the buffer: keep its tail */
+        start = end - 3;
+        rest = 3;
+    }
+    if (rest && start != buf)
+        memmove(buf, start, (size_t)rest);
+    c->inlen = rest;
+    if (!count)
+        return;
+    switch (c->role) {
+    case R_PING:
+        __atomic_fetch_add(&w->responses, count, __ATOMIC_RELAXED);
+        send_pings(c, (int)count);
+        break;
+    case R_SENDER:
+        __atomic_fetch_add(&w->responses, count, __ATOMIC_RELAXED);
+        c->outstanding -= count < c->outstanding ? count : c->outstanding;
+        if (c->outstanding < (uint64_t)g_window) {
+            int more = g_window - (int)c->outstanding;
+            c->outstanding += (uint64_t)more;
+            send_userevents(c, more);
+        }
+        break;
+    case R_RATE_SENDER:
+        __atomic_fetch_add(&w->responses, count, __ATOMIC_RELAXED);
+        c->outstanding -= count < c->outstanding ? count : c->outstanding;
+        break;
+    default:
+        __atomic_fetch_add(&w->events, count, __ATOMIC_RELAXED);
+        break;
+    }
+}
+
+static void conn_event(struct conn *c, uint32_t ev) {
+    if (c->state == S_DEAD)
+        return;
+    if (c->state == S_CONNECTING) {
+        if (ev & (EPOLLERR | EPOLLHUP)) {
+            conn_lost(c);
+            return;
+        }
+        if (ev & EPOLLOUT) {
+            int err = 0;
+            socklen_t len = sizeof err;
+            getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+            if (err) {
+                conn_lost(c);
+                return;
+            }
+            c->state = S_LOGIN;
+            set_interest(c, EPOLLIN);
+            conn_send(c, c->login, c->login_len);
+        }
+        return;
+    }
+    if (c->state == S_STALLED) {
+        if (ev & (EPOLLERR | EPOLLHUP | EPOLLRDHUP))
+            conn_lost(c);
+        else if (ev & EPOLLOUT)
+            conn_flush(c);
+        return;
+    }
+    if (ev & EPOLLOUT) {
+        conn_flush(c);
+        if (c->state == S_DEAD)
+            return;
+    }
+    if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP))
+        conn_readable(c);
+}
+
+/* Slow mode: keep the sender at g_rate events per second. */
+static void rate_tick(struct worker *w) {
+    struct conn *c = __atomic_load_n(&w->rate_sender, __ATOMIC_ACQUIRE);
+    if (!c || c->state != S_READY || !w->started)
+        return;
+    uint64_t now = now_ns();
+    if (!w->rate_start_ns)
+        w->rate_start_ns = now;
+    uint64_t due = (uint64_t)((double)(now - w->rate_start_ns) * g_rate / 1e9);
+    if (due > w->rate_sent && c->outstanding < 100000) {
+        int n = (int)(due - w->rate_sent);
+        if (n > 10000)
+            n = 10000;
+        w->rate_sent += (uint64_t)n;
+        c->outstanding += (uint64_t)n;
+        send_timed_userevents(c, n);
+    }
+}
+
+static void worker_loop(struct worker *w, int timeout_ms) {
+    struct epoll_event evs[512];
+    while (!__atomic_load_n(&g_stop, __ATOMIC_ACQUIRE)) {
+        if (!w->started && __atomic_load_n(&g_run, __ATOMIC_ACQUIRE)) {
+            w->started = 1;
+            for (int i = 0; i < w->nconns; i++)
+                role_start(w->conns[i]);
+        }
+        int n = epoll_wait(w->ep, evs, 512, timeout_ms);
+        for (int i = 0; i < n; i++)
+            conn_event(evs[i].data.ptr, evs[i].events);
+        if (__atomic_load_n(&w->rate_sender, __ATOMIC_ACQUIRE))
+            rate_tick(w);
+    }
+}
+
+static void *worker_main(void *arg) {
+    struct worker *w = arg;
+    worker_loop(w, g_mode == M_SLOW ? 1 : 10);
+    return NULL;
+}
+
+/* -- helpers for the main thread ------------------------------------------- */
+static uint64_t sum_field(size_t offset) {
+    uint64_t s = 0;
+    for (int i = 0; i < g_threads; i++)
+        s += __atomic_load_n((uint64_t *)((char *)&g_workers[i] + offset), __ATOMIC_RELAXED);
+    return s;
+}
+#define SUM(field) sum_field(offsetof(struct worker, field))
+
+static void sleep_s(double s) {
+    if (s <= 0)
+        return;
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static double secs(uint64_t a, uint64_t b) { return (double)(b - a) / 1e9; }
+
+/* The Login action connections opened from now on send (each keeps its own pointer). */
+static void make_login(const char *events) {
+    char *buf = g_login_bufs[g_login_used++ % 4];
+    g_login_len = snprintf(buf, sizeof g_login_bufs[0],
+                           "Action: Login\r\nUsername: %s\r\nSecret: %s\r\nEvents: %s\r\n\r\n",
+                           g_user, g_secret, events);
+    g_login_msg = buf;
+}
+
+static void start_workers(void) {
+    for (int i = 0; i < g_threads; i++)
+        if (pthread_create(&g_workers[i].thread, NULL, worker_main, &g_workers[i]) != 0)
+            die("pthread_create");
+}
+
+static void stop_workers(void) {
+    __atomic_store_n(&g_stop, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < g_threads; i++)
+        pthread_join(g_workers[i].thread, NULL);
+    for (int i = 0; i < g_threads; i++)
+        for (int j = 0; j < g_workers[i].nconns; j++)
+            conn_close(g_workers[i].conns[j]);
+}
+
+/* Wait until `want` sessions logged in (or failed), at most g_timeout seconds. */
+static int wait_logins(int want) {
+    uint64_t deadline = now_ns() + (uint64_t)(g_timeout * 1e9);
+    while (now_ns() < deadline) {
+        int a = __atomic_load_n(&g_authed, __ATOMIC_ACQUIRE);
+        int f = __atomic_load_n(&g_failed, __ATOMIC_RELAXED);
+        if (a + f >= want)
+            return a;
+        sleep_s(0.001);
+    }
+    return __atomic_load_n(&g_authed, __ATOMIC_ACQUIRE);
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* -- modes ---------------------------------------------------------------- */
+static int run_ping(void) {
+    make_login("off");
+    for (int i = 0; i < g_conns; i++)
+        conn_open(&g_workers[i % g_threads], R_PING);
+    start_workers();
+    int authed = wait_logins(g_conns);
+    if (authed < g_conns) {
+        stop_workers();
+        printf("{\"mode\":\"ping\",\"error\":\"only %d of %d logged in\"}\n", authed, g_conns);
+        return 1;
+    }
+    __atomic_store_n(&g_run, 1, __ATOMIC_RELEASE);
+    sleep_s(g_warmup);
+    uint64_t t0 = now_ns(), r0 = SUM(responses);
+    sleep_s(g_duration);
+    uint64_t t1 = now_ns(), r1 = SUM(responses);
+    uint64_t lost = SUM(lost);
+    stop_workers();
+    double el = secs(t0, t1);
+    printf("{\"mode\":\"ping\",\"conns\":%d,\"depth\":%d,\"threads\":%d,\"seconds\":%.3f,"
+           "\"responses\":%llu,\"rate\":%.1f,\"lost\":%llu}\n",
+           g_conns, g_depth, g_threads, el, (unsigned long long)(r1 - r0),
+           (double)(r1 - r0) / el, (unsigned long long)lost);
+    return 0;
+}
+
+static int run_fanout(void) {
+    /* receivers first, senders start only once everybody is logged in */
+    make_login("user");
+    int k = 0;
+    for (int i = 0; i < g_receivers; i++)
+        conn_open(&g_workers[k++ % g_threads], R_RECEIVER);
+    start_workers();
+    int authed = wait_logins(g_receivers);
+    if (authed < g_receivers) {
+        stop_workers();
+        printf("{\"mode\":\"fanout\",\"error\":\"only %d of %d receivers logged in\"}\n", authed,
+               g_receivers);
+        return 1;
+    }
+    make_login("off");
+    for (int i = 0; i < g_senders; i++)
+        conn_open(&g_workers[k++ % g_threads], R_SENDER);
+    authed = wait_logins(g_receivers + g_senders);
+    if (authed < g_receivers + g_senders) {
+        stop_workers();
+        printf("{\"mode\":\"fanout\",\"error\":\"senders did not log in\"}\n");
+        return 1;
+    }
+    __atomic_store_n(&g_run, 1, __ATOMIC_RELEASE);
+    sleep_s(g_warmup);
+    uint64_t t0 = now_ns(), e0 = SUM(events), s0 = SUM(responses);
+    sleep_s(g_duration);
+    uint64_t t1 = now_ns(), e1 = SUM(events), s1 = SUM(responses);
+    uint64_t lost_r = SUM(lost_receivers), lost = SUM(lost);
+    stop_workers();
+    double el = secs(t0, t1);
+    printf("{\"mode\":\"fanout\",\"receivers\":%d,\"senders\":%d,\"window\":%d,\"threads\":%d,"
+           "\"seconds\":%.3f,\"events\":%llu,\"rate\":%.1f,\"sent_rate\":%.1f,"
+           "\"lost_receivers\":%llu,\"lost\":%llu}\n",
+           g_receivers, g_senders, g_window, g_threads, el, (unsigned long long)(e1 - e0),
+           (double)(e1 - e0) / el, (double)(s1 - s0) / el, (unsigned long long)lost_r,
+           (unsigned long long)lost);
+    return 0;
+}
+
+static int run_logins(void) {
+    make_login("off");
+    struct worker *w = &g_workers[0];
+    g_threads = 1;
+    uint64_t t0 = now_ns();
+    for (int i = 0; i < g_conns; i++)
+        conn_open(w, R_LOGIN);
+    uint64_t connected = now_ns();
+    uint64_t deadline = t0 + (uint64_t)(g_timeout * 1e9);
+    struct epoll_event evs[512];
+    while (now_ns() < deadline) {
+        if (g_authed + g_failed >= g_conns)
+            break;
+        int n = epoll_wait(w->ep, evs, 512, 10);
+        for (int i = 0; i < n; i++)
+            conn_event(evs[i].data.ptr, evs[i].events);
+    }
+    int ok = g_authed;
+    int failed = g_conns - ok;
+    double el = ok ? secs(t0, g_last_auth_ns) : 0.0;
+    for (int i = 0; i < w->nconns; i++)
+        conn_close(w->conns[i]);
+    printf("{\"mode\":\"logins\",\"conns\":%d,\"ok\":%d,\"failed\":%d,\"seconds\":%.4f,"
+           "\"connect_seconds\":%.4f,\"complete\":%s}\n",
+           g_conns, ok, failed, el, secs(t0, connected), ok == g_conns ? "true" : "false");
+    return ok == g_conns ? 0 : 1;
+}
+
+static int run_idle(void) {
+    make_login(g_idle_events);
+    struct worker *w = &g_workers[0];
+    g_threads = 1;
+    raise_nofile(g_conns + 64);
+    uint64_t t0 = now_ns();
+    uint64_t deadline = t0 + (uint64_t)(g_timeout * 1e9);
+    struct epoll_event evs[512];
+    int opened = 0;
+    while (now_ns() < deadline) {
+        int done = g_authed + g_failed;
+        if (done >= g_conns)
+            break;
+        while (opened < g_conns && opened - done < g_pace) {
+            conn_open(w, R_LOGIN);
+            opened++;
+        }
+        int n = epoll_wait(w->ep, evs, 512, 10);
+        for (int i = 0; i < n; i++)
+            conn_event(evs[i].data.ptr, evs[i].events);
+    }
+    double el = secs(t0, now_ns());
+    printf("READY {\"sessions\":%d,\"failed\":%d,\"seconds\":%.3f}\n", g_authed,
+           g_conns - g_authed, el);
+    fflush(stdout);
+    /* hold until stdin gives a line or closes, watching for sessions the server drops */
+    struct epoll_event sev = {.events = EPOLLIN, .data.ptr = STDIN_TAG};
+    int have_stdin = epoll_ctl(w->ep, EPOLL_CTL_ADD, 0, &sev) == 0;
+    uint64_t hold_until = now_ns() + (uint64_t)(g_hold * 1e9);
+    int go = 0;
+    while (!go && now_ns() < hold_until) {
+        int n = epoll_wait(w->ep, evs, 512, 50);
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.ptr == STDIN_TAG) {
+                go = 1;
+                continue;
+            }
+            conn_event(evs[i].data.ptr, evs[i].events);
+        }
+        (void)have_stdin;
+    }
+    uint64_t lost = w->lost;
+    for (int i = 0; i < w->nconns; i++)
+        conn_close(w->conns[i]);
+    printf("{\"mode\":\"idle\",\"sessions\":%d,\"failed\":%d,\"seconds\":%.3f,\"lost\":%llu}\n",
+           g_authed, g_conns - g_authed, el, (unsigned long long)lost);
+    return 0;
+}
+
+static int run_slow(void) {
+    /* receivers on worker 0.., the sender on the last worker with a 1 ms tick */
+    make_login("user");
+    int k = 0;
+    for (int i = 0; i < g_receivers; i++)
+        conn_open(&g_workers[k++ % g_threads], R_RECEIVER);
+    for (int i = 0; i < g_stalled; i++)
+        conn_open(&g_workers[0], R_STALLED);
+    struct worker *sw = &g_workers[g_threads - 1];
+    for (int i = 0; i < g_threads; i++) {
+        g_workers[i].caplat = 2000000;
+        g_workers[i].lat = malloc(sizeof(uint64_t) * g_workers[i].caplat);
+        if (!g_workers[i].lat)
+            die("malloc");
+    }
+    make_login("off");
+    /* the sender logs in after the receivers; its own worker owns it */
+    start_workers();
+    int want = g_receivers + g_stalled;
+    if (wait_logins(want) < want) {
+        stop_workers();
+        printf("{\"mode\":\"slow\",\"error\":\"receivers did not log in\"}\n");
+        return 1;
+    }
+    struct conn *s = conn_open(sw, R_RATE_SENDER);
+    __atomic_store_n(&sw->rate_sender, s, __ATOMIC_RELEASE);
+    if (wait_logins(want + 1) < want + 1) {
+        stop_workers();
+        printf("{\"mode\":\"slow\",\"error\":\"sender did not log in\"}\n");
+        return 1;
+    }
+    uint64_t start = now_ns();
+    __atomic_store_n(&g_run, 1, __ATOMIC_RELEASE);
+    sleep_s(g_warmup);
+    __atomic_store_n(&g_measure, 1, __ATOMIC_RELEASE);
+    uint64_t t0 = now_ns(), e0 = SUM(events);
+    sleep_s(g_duration);
+    __atomic_store_n(&g_measure, 0, __ATOMIC_RELEASE);
+    uint64_t t1 = now_ns(), e1 = SUM(events);
+    uint64_t lost_r = SUM(lost_receivers);
+    stop_workers();
+    size_t total = 0;
+    uint64_t seen = 0;
+    for (int i = 0; i < g_threads; i++) {
+        total += g_workers[i].nlat;
+        seen += g_workers[i].seen;
+    }
+    uint64_t *all = malloc(sizeof(uint64_t) * (total ? total : 1));
+    size_t at = 0;
+    for (int i = 0; i < g_threads; i++) {
+        memcpy(all + at, g_workers[i].lat, sizeof(uint64_t) * g_workers[i].nlat);
+        at += g_workers[i].nlat;
+    }
+    qsort(all, total, sizeof(uint64_t), cmp_u64);
+    double p50 = total ? (double)all[total / 2] / 1e3 : 0;
+    double p99 = total ? (double)all[(size_t)((double)total * 0.99)] / 1e3 : 0;
+    double p999 = total ? (double)all[(size_t)((double)total * 0.999)] / 1e3 : 0;
+    double mx = total ? (double)all[total - 1] / 1e3 : 0;
+    int gone = __atomic_load_n(&g_stalled_gone, __ATOMIC_ACQUIRE);
+    double gone_ms = gone ? secs(start, g_stalled_gone_ns) * 1e3 : -1;
+    double el = secs(t0, t1);
+    printf("{\"mode\":\"slow\",\"receivers\":%d,\"stalled\":%d,\"rate\":%.0f,\"seconds\":%.3f,"
+           "\"delivered_rate\":%.1f,\"samples\":%llu,\"p50_us\":%.1f,\"p99_us\":%.1f,"
+           "\"p999_us\":%.1f,\"max_us\":%.1f,\"stalled_disconnected\":%s,"
+           "\"stalled_disconnect_ms\":%.1f,\"lost_receivers\":%llu}\n",
+           g_receivers, g_stalled, g_rate, el, (double)(e1 - e0) / el, (unsigned long long)seen,
+           p50, p99, p999, mx, gone ? "true" : "false", gone_ms, (unsigned long long)lost_r);
+    free(all);
+    return 0;
+}
+
+static void usage(void) {
+    fprintf(stderr,
+            "usage: amiload MODE -p PORT [options]\n"
+            "  MODE: ping | fanout | logins | idle | slow\n"
+            "  -H host (127.0.0.1)  -p port  -u user  -x secret\n"
+            "  -c connections  -k pings in flight per connection  -t threads\n"
+            "  -d seconds measured  -w seconds of warm-up  -T timeout for logins\n"
+            "  -r receivers  -s senders  -W sender window\n"
+            "  -R events/s (slow)  -S stalled receivers (slow)  -B stalled SO_RCVBUF\n"
+            "  -P logins in flight (idle)  -h seconds to hold (idle)  -e events (idle)\n");
+    exit(2);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2)
+        usage();
+    const char *mode = argv[1];
+    if (!strcmp(mode, "ping"))
+        g_mode = M_PING;
+    else if (!strcmp(mode, "fanout"))
+        g_mode = M_FANOUT;
+    else if (!strcmp(mode, "logins"))
+        g_mode = M_LOGINS;
+    else if (!strcmp(mode, "idle"))
+        g_mode = M_IDLE;
+    else if (!strcmp(mode, "slow"))
+        g_mode = M_SLOW;
+    else
+        usage();
+    optind = 2;
+    int opt;
+    while ((opt = getopt(argc, argv, "H:p:u:x:c:k:t:d:w:T:r:s:W:R:S:B:P:h:e:")) != -1) {
+        switch (opt) {
+        case 'H': g_host = optarg; break;
+        case 'p': g_port = atoi(optarg); break;
+        case 'u': g_user = optarg; break;
+        case 'x': g_secret = optarg; break;
+        case 'c': g_conns = atoi(optarg); break;
+        case 'k': g_depth = atoi(optarg); break;
+        case 't': g_threads = atoi(optarg); break;
+        case 'd': g_duration = atof(optarg); break;
+        case 'w': g_warmup = atof(optarg); break;
+        case 'T': g_timeout = atof(optarg); break;
+        case 'r': g_receivers = atoi(optarg); break;
+        case 's': g_senders = atoi(optarg); break;
+        case 'W': g_window = atoi(optarg); break;
+        case 'R': g_rate = atof(optarg); break;
+        case 'S': g_stalled = atoi(optarg); break;
+        case 'B': g_stalled_rcvbuf = atoi(optarg); break;
+        case 'P': g_pace = atoi(optarg); break;
+        case 'h': g_hold = atof(optarg); break;
+        case 'e': g_idle_events = optarg; break;
+        default: usage();
+        }
+    }
+    if (g_port <= 0 || g_port > 65535)
+        usage();
+    if (g_threads < 1)
+        g_threads = 1;
+    if (g_threads > MAX_WORKERS)
+        g_threads = MAX_WORKERS;
+    if (g_depth < 1)
+        g_depth = 1;
+    if (g_window < 1)
+        g_window = 1;
+    if (g_pace < 1)
+        g_pace = 1;
+    if (g_duration > 600)
+        g_duration = 600;
+    if (g_hold > 600)
+        g_hold = 600;
+    if (g_timeout > 600)
+        g_timeout = 600;
+    memset(&g_addr, 0, sizeof g_addr);
+    g_addr.sin_family = AF_INET;
+    g_addr.sin_port = htons((uint16_t)g_port);
+    if (inet_pton(AF_INET, g_host, &g_addr.sin_addr) != 1)
+        usage();
+    raise_nofile(g_conns + g_receivers + g_senders + g_stalled + 64);
+    for (int i = 0; i < MAX_WORKERS; i++) {
+        g_workers[i].index = i;
+        g_workers[i].ep = epoll_create1(EPOLL_CLOEXEC);
+        if (g_workers[i].ep < 0)
+            die("epoll_create1");
+    }
+    switch (g_mode) {
+    case M_PING: return run_ping();
+    case M_FANOUT: return run_fanout();
+    case M_LOGINS: return run_logins();
+    case M_IDLE: return run_idle();
+    default: return run_slow();
+    }
+}
