@@ -20,7 +20,10 @@ class Application:
         self.configuration = configuration
         self.pbx = PBX()
         self.manager = Manager(
-            configuration.manager, self.pbx, loop, reload_settings=lambda: reload_manager(configuration)
+            configuration.manager,
+            self.pbx,
+            loop,
+            reload_settings=lambda: reload_manager(configuration),
         )
         self.servers: list[asyncio.Server] = []
         self.stopped = asyncio.Event()
@@ -41,7 +44,9 @@ class Application:
         self.servers.append(await listen(self.manager, settings.bindaddr, settings.port))
         if settings.tlsenable:
             try:
-                context = tls_context(settings.tlscertfile, settings.tlsprivatekey, settings.tlscipher)
+                context = tls_context(
+                    settings.tlscertfile, settings.tlsprivatekey, settings.tlscipher
+                )
             except (OSError, ValueError) as exc:
                 log.error("AMI over TLS not started: %s", exc)
             else:

@@ -13,7 +13,9 @@ from .configuration import load_configuration, prepare_default
 
 
 def _default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
     return Path(os.environ.get("PBXD_DATA_DIR") or os.path.join(base, "pbxd"))
 
 
@@ -27,12 +29,25 @@ def _run(coro: object) -> None:
 
 
 def pbxd_main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pbxd", description="A PBX with an Asterisk-compatible manager interface.")
+    parser = argparse.ArgumentParser(
+        prog="pbxd", description="A PBX with an Asterisk-compatible manager interface."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the PBX")
-    serve.add_argument("--config", type=Path, help="directory of Asterisk-format .conf files (default: the embedded demo configuration)")
-    serve.add_argument("--data-dir", type=Path, default=None, help="where pbxd keeps its data (default: $PBXD_DATA_DIR or ~/.local/share/pbxd)")
-    serve.add_argument("--ami-port", type=int, help="override manager.conf's port (0 picks a free one)")
+    serve.add_argument(
+        "--config",
+        type=Path,
+        help="directory of Asterisk-format .conf files (default: the embedded demo configuration)",
+    )
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where pbxd keeps its data (default: $PBXD_DATA_DIR or ~/.local/share/pbxd)",
+    )
+    serve.add_argument(
+        "--ami-port", type=int, help="override manager.conf's port (0 picks a free one)"
+    )
     serve.add_argument("--ami-bind", help="override manager.conf's bindaddr")
     serve.add_argument("--no-uvloop", action="store_true", help="use the standard asyncio loop")
     serve.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -67,7 +82,9 @@ def pbxd_main(argv: list[str] | None = None) -> int:
     for problem in configuration.problems:
         print(problem, file=sys.stderr)
     if configuration.errors:
-        print(f"pbxd: {len(configuration.errors)} configuration error(s); see above", file=sys.stderr)
+        print(
+            f"pbxd: {len(configuration.errors)} configuration error(s); see above", file=sys.stderr
+        )
         return 1
     override(configuration, args.ami_port, args.ami_bind)
     coro = run_server(configuration, banner)
@@ -92,13 +109,22 @@ def _default_secret() -> str:
 def ami_main(argv: list[str] | None = None) -> int:
     from .client.oneshot import AmiError, BlockingClient, render
 
-    parser = argparse.ArgumentParser(prog="ami", description="Talk to an AMI server (pbxd or Asterisk).")
+    parser = argparse.ArgumentParser(
+        prog="ami", description="Talk to an AMI server (pbxd or Asterisk)."
+    )
     parser.add_argument("--host", default=os.environ.get("AMI_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("AMI_PORT", "5038")))
     parser.add_argument("--username", "-u", default=os.environ.get("AMI_USERNAME", "admin"))
-    parser.add_argument("--secret", "-s", default=os.environ.get("AMI_SECRET"), help="default: $AMI_SECRET, else pbxd's generated admin secret")
+    parser.add_argument(
+        "--secret",
+        "-s",
+        default=os.environ.get("AMI_SECRET"),
+        help="default: $AMI_SECRET, else pbxd's generated admin secret",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    action = sub.add_parser("action", help="send an action: ami action Ping, ami action Getvar Variable=X")
+    action = sub.add_parser(
+        "action", help="send an action: ami action Ping, ami action Getvar Variable=X"
+    )
     action.add_argument("name")
     action.add_argument("headers", nargs="*", help="Header=value (or 'Header: value')")
     command = sub.add_parser("command", help="run a CLI command: ami command core show version")

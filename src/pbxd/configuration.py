@@ -39,7 +39,9 @@ def _load_optional(directory: Path, name: str, problems: list[Problem]) -> Confi
     return config
 
 
-def load_configuration(directory: str | os.PathLike[str], data_dir: Path | None = None) -> Configuration:
+def load_configuration(
+    directory: str | os.PathLike[str], data_dir: Path | None = None
+) -> Configuration:
     """Read ``directory`` as Asterisk reads /etc/asterisk; nothing here raises on bad content."""
     root = Path(directory)
     problems: list[Problem] = []
@@ -60,7 +62,14 @@ def load_configuration(directory: str | os.PathLike[str], data_dir: Path | None 
     manager_conf = files.get("manager.conf")
     if manager_conf is None:
         if root.is_dir():
-            problems.append(Problem(str(root / "manager.conf"), 0, "warning", "no manager.conf: the manager interface is disabled"))
+            problems.append(
+                Problem(
+                    str(root / "manager.conf"),
+                    0,
+                    "warning",
+                    "no manager.conf: the manager interface is disabled",
+                )
+            )
         settings = ManagerSettings()
     else:
         settings = manager_settings(manager_conf, acls, problems)

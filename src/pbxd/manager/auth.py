@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from typing import TYPE_CHECKING
+
+log = logging.getLogger("pbxd.manager")
 
 if TYPE_CHECKING:
     from ..protocol import Message
@@ -23,7 +26,15 @@ def md5_key(challenge: str, secret: str) -> str:
 
 
 def authenticate(session: Session, message: Message) -> User | None:
-    """The user ``message`` logs in as, or None; raises the matching security event."""
+    """The user ``message`` logs in as, or None; raises the matching security event and
+    logs the failure once."""
+    user = _check(session, message)
+    if user is None and message.get("username"):
+        log.info("%s failed to authenticate as '%s'", session.remote[0], message.get("username"))
+    return user
+
+
+def _check(session: Session, message: Message) -> User | None:
     manager = session.manager
     security = manager.security
     username = message.get("username")
@@ -32,9 +43,11 @@ def authenticate(session: Session, message: Message) -> User | None:
     user = manager.settings.users.get(username.lower())
     if user is None:
         security.invalid_account(session, username)
+        log.info("%s tried to authenticate with nonexistent user '%s'", session.remote[0], username)
         return None
     if not user.allows_address(session.remote[0]):
         security.failed_acl(session, username)
+        log.info("%s failed to pass IP ACL as '%s'", session.remote[0], username)
         return None
     if message.get("authtype").lower() == "md5":
         key = message.get("key")

@@ -65,7 +65,9 @@ class ActionRegistry:
             raise ValueError(f"action {spec.name} registered twice")
         self._by_key[key] = spec
 
-    def action(self, name: str, privilege: int, synopsis: str, **docs: Any) -> Callable[[Handler], Handler]:
+    def action(
+        self, name: str, privilege: int, synopsis: str, **docs: Any
+    ) -> Callable[[Handler], Handler]:
         """Decorator registering ``handler`` as action ``name``."""
 
         def register(handler: Handler) -> Handler:

@@ -41,7 +41,11 @@ class Response:
                 head += f"ActionID: {action_id}\r\n"
             text = head + self.classic_output + "--END COMMAND--\r\n\r\n"
             return text.encode("utf-8", "surrogateescape")
-        text = f"Response: {self.kind}\r\nActionID: {action_id}\r\n" if action_id else f"Response: {self.kind}\r\n"
+        text = (
+            f"Response: {self.kind}\r\nActionID: {action_id}\r\n"
+            if action_id
+            else f"Response: {self.kind}\r\n"
+        )
         if self.event_list:
             text += f"EventList: {self.event_list}\r\n"
         if self.message is not None:

@@ -59,7 +59,14 @@ class SecurityEvents:
         return ("SessionTV", event_tv(session.login_time))
 
     def _publish(
-        self, name: str, session: Session, account: str, extra: Pairs = (), *, severity: str = ERROR, version: int = 1
+        self,
+        name: str,
+        session: Session,
+        account: str,
+        extra: Pairs = (),
+        *,
+        severity: str = ERROR,
+        version: int = 1,
     ) -> None:
         pairs = self._common(session, severity, version)
         pairs.append(("AccountID", account))

@@ -21,6 +21,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("pbxd.manager")
 
 AMI_VERSION = "9.0.0"
+#: The numbers the Reload event gives each outcome (Asterisk's reload result codes).
+RELOAD_STATUS = {
+    "Success": 0,
+    "Queued": 1,
+    "NotFound": 2,
+    "Error": 3,
+    "InProgress": 4,
+    "Uninitialized": 5,
+    "NotSupported": 6,
+}
 CLASSIC_VERSION = "1.0"
 
 
@@ -115,7 +125,7 @@ class Manager:
             self.publish(
                 "Reload",
                 Privilege.SYSTEM,
-                [("Module", event.module or "All"), ("Status", event.status)],
+                [("Module", event.module or "All"), ("Status", str(RELOAD_STATUS[event.status]))],
             )
         elif isinstance(event, ShuttingDown):
             self.publish(

@@ -43,9 +43,7 @@ class Texts:
         return f"Invalid/unknown command{self.unknown_suffix.format(name=name)}"
 
 
-TEXTS = Texts(
-    PERMISSION_DENIED, ": {name}. Use Action: ListCommands to show available commands."
-)
+TEXTS = Texts(PERMISSION_DENIED, ": {name}. Use Action: ListCommands to show available commands.")
 CLASSIC_TEXTS = Texts("Authentication Required", "")
 
 
@@ -339,14 +337,18 @@ class Session:
         if self.paused and not self.closed:
             log.warning(
                 "Manager session %s (%s) could not take its events within %d ms: disconnected",
-                self.username or "-", self.remote[0], self.user.writetimeout if self.user else 100,
+                self.username or "-",
+                self.remote[0],
+                self.user.writetimeout if self.user else 100,
             )
             self.abort()
 
     def overflow(self) -> None:
         log.warning(
             "Manager session %s (%s) fell %d bytes behind: disconnected",
-            self.username or "-", self.remote[0], self.out_size,
+            self.username or "-",
+            self.remote[0],
+            self.out_size,
         )
         self.abort()
 
@@ -357,7 +359,8 @@ class Session:
         if not self.authenticated and not self.closed:
             log.info(
                 "Client from %s, failed to authenticate in %d seconds",
-                self.remote[0], self.manager.settings.authtimeout,
+                self.remote[0],
+                self.manager.settings.authtimeout,
             )
             self.close()
 

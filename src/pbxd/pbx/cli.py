@@ -40,7 +40,11 @@ class CliResult:
 
 
 #: Commands refused over the manager interface (they change the server's code).
-BLACKLIST: tuple[tuple[str, ...], ...] = (("module", "load"), ("module", "unload"), ("restart", "gracefully"))
+BLACKLIST: tuple[tuple[str, ...], ...] = (
+    ("module", "load"),
+    ("module", "unload"),
+    ("restart", "gracefully"),
+)
 
 
 class CliRegistry:

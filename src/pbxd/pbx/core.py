@@ -14,7 +14,7 @@ from .cli import CliRegistry, ShowUsage
 #: The Asterisk release whose manager interface pbxd speaks.
 ASTERISK_VERSION = "20.20.1"
 
-Reloader = Callable[[], str]  # returns a status word: "Success", "Error", ...
+Reloader = Callable[[], str]  # returns a status word: "Success", "Error", "NotSupported", ...
 
 
 class PBX:
@@ -98,7 +98,13 @@ class PBX:
             return lines
 
 
-_UNITS = (("year", 365 * 86400), ("week", 7 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))
+_UNITS = (
+    ("year", 365 * 86400),
+    ("week", 7 * 86400),
+    ("day", 86400),
+    ("hour", 3600),
+    ("minute", 60),
+)
 
 
 def duration_text(seconds: int) -> str:

@@ -85,7 +85,8 @@ class Message:
         return f"Message({self.lines!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Message) and other.lines == self.lines and other.error == self.error
+        return (
+            isinstance(other, Message) and other.lines == self.lines and other.error == self.error
+        )
 
     __hash__ = None  # type: ignore[assignment]
-

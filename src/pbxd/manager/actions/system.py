@@ -17,6 +17,12 @@ from ..response import Response, error, success
 from ..session import Session
 
 _PING = ("Ping", "Pong")
+RELOAD_ERRORS = {
+    "NotFound": "No such module",
+    "NotSupported": "Module does not support reload",
+    "InProgress": "A reload is in progress",
+    "Uninitialized": "Module not initialized",
+}
 FILTER_FORMAT = "Filter was formatted incorrectly.  Check the syntax of the filter given."
 FILTER_COMPILE = "Filter did not compile.  Check the syntax of the filter given."
 
@@ -142,7 +148,9 @@ def user_event(session: Session, message: Message) -> Response:
     "Wait for an event to occur.",
     description="This action will ellicit a Success response. Whenever a manager event is\n"
     "queued, the response ends and the event follows.",
-    arguments=(Argument("Timeout", "Maximum time (in seconds) to wait for events, -1 means forever."),),
+    arguments=(
+        Argument("Timeout", "Maximum time (in seconds) to wait for events, -1 means forever."),
+    ),
     since="1.4.0",
 )
 def wait_event(session: Session, message: Message) -> asyncio.Future[Response]:
@@ -261,8 +269,6 @@ def command(session: Session, message: Message) -> Response:
 )
 def reload(session: Session, message: Message) -> Response:
     status = session.manager.pbx.reload(message.get("module"))
-    if status == "NotFound":
-        return error("No such module")
-    if status == "Error":
-        return error("Module does not support reload")
-    return success("Module Reloaded")
+    if status in ("Success", "Queued"):
+        return success("Module Reloaded")
+    return error(RELOAD_ERRORS.get(status, "An unknown error occurred"))
