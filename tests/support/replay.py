@@ -9,6 +9,7 @@ that are not built yet are left out by a :class:`Skip` table.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import re
 import time
@@ -110,6 +111,14 @@ def _split_sent(data: bytes) -> tuple[list[bytes], bytes]:
             start = end + 1
         pos = end + 1
     return messages, data[start:]
+
+
+def _diff(want: bytes, got: bytes) -> str:
+    """Expected vs. got (both normalised), as a compact unified diff of repr'd lines."""
+    a = [repr(line) for line in message_lines(normalise(want))]
+    b = [repr(line) for line in message_lines(normalise(got))]
+    diff = difflib.unified_diff(a, b, "expected (Asterisk)", "got (pbxd)", n=2, lineterm="")
+    return "\n".join(f"    {line}" for line in diff)
 
 
 def _show(message: bytes) -> str:
@@ -301,12 +310,7 @@ class Replay:
             self._compare_listcommands(conn, expected, actual)
             return
         if normalise(want) != normalise(actual):
-            self._fail(
-                conn, expected.item,
-                f"message differs\n  expected:\n{_show(want)}\n  got:\n{_show(actual)}"
-                f"\n  (normalised expected:\n{_show(normalise(want))}\n   normalised got:\n"
-                f"{_show(normalise(actual))})",
-            )  # fmt: skip
+            self._fail(conn, expected.item, "message differs\n" + _diff(want, actual))
 
     def _compare_listcommands(self, conn: _Conn, expected: _Expected, actual: bytes) -> None:
         """pbxd lists a subset of Asterisk's actions: each line as Asterisk words it."""

@@ -28,6 +28,7 @@ log = logging.getLogger("pbxd.manager")
 
 PERMISSION_DENIED = "Permission denied"
 MISSING_ACTION = "Missing action in request"
+BATCH = 1000  # messages handled before other sessions get their turn
 FAILED_LOGIN_DELAY = 1.0  # seconds Asterisk waits before refusing a login
 _ids = itertools.count(1)
 
@@ -156,13 +157,42 @@ class Session:
     def data_received(self, data: bytes) -> None:
         if self.closed:
             return
+        messages = self.conn.receive_data(data)
+        if self.busy or self.pending:
+            self.pending.extend(messages)
+            return
+        if len(messages) > BATCH:
+            self.pending.extend(messages[BATCH:])
+            del messages[BATCH:]
         handle = self.handle
-        for message in self.conn.receive_data(data):
+        for index, message in enumerate(messages):
             if self.busy or self.closed:
-                self.pending.append(message)
-            else:
-                handle(message)
+                self.pending.extendleft(reversed(messages[index:]))
+                break
+            handle(message)
         self.flush()
+        if self.pending and not self.busy and not self.closed:
+            self._continue_later()
+
+    def _continue_later(self) -> None:
+        """Yield the loop to other sessions before handling the rest of a long burst."""
+        self.link.pause_reading()
+        self.manager.loop.call_soon(self._drain)
+
+    def _drain(self) -> None:
+        """Handle up to BATCH queued messages, then yield again or resume reading."""
+        pending = self.pending
+        count = 0
+        while pending and not self.busy and not self.closed and count < BATCH:
+            self.handle(pending.popleft())
+            count += 1
+        self.flush()
+        if self.busy or self.closed:
+            return
+        if pending:
+            self.manager.loop.call_soon(self._drain)
+        else:
+            self.link.resume_reading()
 
     def handle(self, message: Message) -> None:
         """Run one action and queue its answer; events it causes are held until after it."""
@@ -283,11 +313,7 @@ class Session:
         else:
             response = task.result()
         self._answer(response, action_id)
-        while self.pending and not self.busy and not self.closed:
-            self.handle(self.pending.popleft())
-        if not self.busy and not self.closed:
-            self.link.resume_reading()
-        self.flush()
+        self._drain()
 
     # -- writing -----------------------------------------------------------------------
 
