@@ -48,6 +48,8 @@ enum { S_CONNECTING, S_LOGIN, S_READY, S_STALLED, S_DEAD };
 #define SMALL_INBUF 2048
 #define MAX_OUT (8 * 1024 * 1024)
 #define STDIN_TAG ((void *)1)
+#define TIMELINE 400
+#define BUCKET_NS 50000000ull
 
 struct worker;
 
@@ -82,6 +84,8 @@ struct worker {
     /* latency samples (slow mode), ns */
     uint64_t *lat;
     size_t nlat, caplat, seen;
+    /* max latency per 50 ms since the run began (slow mode), ns */
+    uint64_t timeline[TIMELINE];
     /* rate sender (slow mode) */
     struct conn *rate_sender;
     uint64_t rate_sent;
@@ -104,6 +108,7 @@ static double g_rate = 10000.0;
 static int g_stalled = 0;
 static int g_stalled_rcvbuf = 4096;
 static int g_pace = 256;
+static int g_pad_bytes = 0;
 static double g_hold = 120.0;
 static double g_timeout = 20.0;
 static const char *g_user = "bench";
@@ -117,6 +122,7 @@ static int g_measure; /* latency samples are kept */
 static int g_authed;  /* sessions logged in */
 static int g_failed;  /* sessions that failed to connect or log in */
 static uint64_t g_last_auth_ns;
+static uint64_t g_start_ns;        /* the run phase began */
 static uint64_t g_stalled_gone_ns; /* when the stalled receiver was disconnected */
 static int g_stalled_gone;
 static struct worker g_workers[MAX_WORKERS];
@@ -345,19 +351,52 @@ static void send_userevents(struct conn *c, int n) {
     }
 }
 
+static char *g_pad;  /* "Pad: xxx\r\n" lines appended to timed events (slow mode, -L) */
+static int g_pad_len;
+static char *g_timed_buf;
+
+static void make_pad(int bytes) {
+    if (bytes <= 0)
+        return;
+    int lines = (bytes + 899) / 900;
+    g_pad = malloc((size_t)bytes + (size_t)lines * 16 + 16);
+    if (!g_pad)
+        die("malloc");
+    char *p = g_pad;
+    while (bytes > 0) {
+        int n = bytes > 900 ? 900 : bytes;
+        memcpy(p, "Pad: ", 5);
+        p += 5;
+        memset(p, 'x', (size_t)n);
+        p += n;
+        memcpy(p, "\r\n", 2);
+        p += 2;
+        bytes -= n;
+    }
+    g_pad_len = (int)(p - g_pad);
+}
+
 static void send_timed_userevents(struct conn *c, int n) {
-    char buf[64 * 80];
+    int per = 96 + g_pad_len;
+    if (!g_timed_buf && !(g_timed_buf = malloc((size_t)(64 * per))))
+        die("malloc");
     while (n > 0) {
         int batch = n > 64 ? 64 : n;
-        char *p = buf;
+        char *p = g_timed_buf;
         for (int i = 0; i < batch; i++) {
             memcpy(p, UE_T_HEAD, sizeof UE_T_HEAD - 1);
             p += sizeof UE_T_HEAD - 1;
             p = put_u64(p, now_ns());
-            memcpy(p, "\r\n\r\n", 4);
-            p += 4;
+            memcpy(p, "\r\n", 2);
+            p += 2;
+            if (g_pad_len) {
+                memcpy(p, g_pad, (size_t)g_pad_len);
+                p += g_pad_len;
+            }
+            memcpy(p, "\r\n", 2);
+            p += 2;
         }
-        conn_send(c, buf, (int)(p - buf));
+        conn_send(c, g_timed_buf, (int)(p - g_timed_buf));
         n -= batch;
     }
 }
@@ -419,12 +458,21 @@ static void on_message(struct conn *c, const char *m, const char *end, uint64_t 
         return; /* e.g. the banner glued to nothing yet */
     }
     (*count)++;
-    if (measuring && c->role == R_RECEIVER && g_mode == M_SLOW) {
+    if (c->role == R_RECEIVER && g_mode == M_SLOW) {
         const char *t = memmem(m, (size_t)(end - m), "\r\nT: ", 5);
         if (t) {
             uint64_t sent = parse_u64(t + 5, end);
-            if (sent && now >= sent)
-                record_latency(c->w, now - sent);
+            if (sent && now >= sent) {
+                uint64_t lat = now - sent;
+                if (measuring)
+                    record_latency(c->w, lat);
+                uint64_t start = __atomic_load_n(&g_start_ns, __ATOMIC_RELAXED);
+                if (start && sent >= start) {
+                    uint64_t b = (sent - start) / BUCKET_NS;
+                    if (b < TIMELINE && c->w->timeline[b] < lat)
+                        c->w->timeline[b] = lat;
+                }
+            }
         }
     }
 }
@@ -605,13 +653,66 @@ static void start_workers(void) {
             die("pthread_create");
 }
 
-static void stop_workers(void) {
+static void join_workers(void) {
     __atomic_store_n(&g_stop, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < g_threads; i++)
         pthread_join(g_workers[i].thread, NULL);
+}
+
+static void close_all(void) {
     for (int i = 0; i < g_threads; i++)
         for (int j = 0; j < g_workers[i].nconns; j++)
             conn_close(g_workers[i].conns[j]);
+}
+
+static void stop_workers(void) {
+    join_workers();
+    close_all();
+}
+
+/* Slow mode, after the run: read what the stalled receiver was sent, until the server's
+ * close shows (EOF or reset) or `limit` seconds pass. The server closing with data still
+ * queued sends its FIN after that data, so a receiver that never reads cannot see it. */
+struct drained {
+    int closed;
+    uint64_t bytes;
+    uint64_t last_sent; /* T of the last event it got */
+};
+
+static struct drained drain_stalled(struct conn *c, double limit) {
+    struct drained d = {0, 0, 0};
+    if (c->fd < 0) {
+        d.closed = 1;
+        return d;
+    }
+    static char buf[256 * 1024];
+    uint64_t deadline = now_ns() + (uint64_t)(limit * 1e9);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    epoll_ctl(c->w->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    while (now_ns() < deadline) {
+        ssize_t n = read(c->fd, buf, sizeof buf);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            d.closed = 1;
+            break;
+        }
+        if (n < 0) {
+            struct epoll_event out;
+            epoll_wait(c->w->ep, &out, 1, 20);
+            continue;
+        }
+        d.bytes += (uint64_t)n;
+        const char *end = buf + n, *p = buf;
+        const char *t;
+        while ((t = memmem(p, (size_t)(end - p), "\r\nT: ", 5)) != NULL) {
+            const char *q = t + 5;
+            while (q < end && *q >= '0' && *q <= '9')
+                q++;
+            if (q < end && *q == '\r')
+                d.last_sent = parse_u64(t + 5, q);
+            p = t + 5;
+        }
+    }
+    return d;
 }
 
 /* Wait until `want` sessions logged in (or failed), at most g_timeout seconds. */
@@ -807,7 +908,10 @@ static int run_slow(void) {
         printf("{\"mode\":\"slow\",\"error\":\"sender did not log in\"}\n");
         return 1;
     }
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
     uint64_t start = now_ns();
+    __atomic_store_n(&g_start_ns, start, __ATOMIC_RELEASE);
     __atomic_store_n(&g_run, 1, __ATOMIC_RELEASE);
     sleep_s(g_warmup);
     __atomic_store_n(&g_measure, 1, __ATOMIC_RELEASE);
@@ -816,7 +920,13 @@ static int run_slow(void) {
     __atomic_store_n(&g_measure, 0, __ATOMIC_RELEASE);
     uint64_t t1 = now_ns(), e1 = SUM(events);
     uint64_t lost_r = SUM(lost_receivers);
-    stop_workers();
+    join_workers();
+    uint64_t stop_ns = now_ns();
+    struct drained d = {0, 0, 0};
+    for (int j = 0; j < g_workers[0].nconns; j++)
+        if (g_workers[0].conns[j]->role == R_STALLED)
+            d = drain_stalled(g_workers[0].conns[j], 3.0);
+    close_all();
     size_t total = 0;
     uint64_t seen = 0;
     for (int i = 0; i < g_threads; i++) {
@@ -837,12 +947,33 @@ static int run_slow(void) {
     int gone = __atomic_load_n(&g_stalled_gone, __ATOMIC_ACQUIRE);
     double gone_ms = gone ? secs(start, g_stalled_gone_ns) * 1e3 : -1;
     double el = secs(t0, t1);
+    /* the worst latency per 50 ms of send time, in ms */
+    char tl[TIMELINE * 12 + 4];
+    int tlen = 0;
+    uint64_t nb = (stop_ns - start) / BUCKET_NS;
+    if (nb > TIMELINE)
+        nb = TIMELINE;
+    tl[tlen++] = '[';
+    for (uint64_t b = 0; b < nb; b++) {
+        uint64_t m = 0;
+        for (int i = 0; i < g_threads; i++)
+            if (g_workers[i].timeline[b] > m)
+                m = g_workers[i].timeline[b];
+        tlen += snprintf(tl + tlen, sizeof tl - (size_t)tlen, "%s%.2f", b ? "," : "", (double)m / 1e6);
+    }
+    tl[tlen++] = ']';
+    tl[tlen] = 0;
     printf("{\"mode\":\"slow\",\"receivers\":%d,\"stalled\":%d,\"rate\":%.0f,\"seconds\":%.3f,"
            "\"delivered_rate\":%.1f,\"samples\":%llu,\"p50_us\":%.1f,\"p99_us\":%.1f,"
-           "\"p999_us\":%.1f,\"max_us\":%.1f,\"stalled_disconnected\":%s,"
-           "\"stalled_disconnect_ms\":%.1f,\"lost_receivers\":%llu}\n",
+           "\"p999_us\":%.1f,\"max_us\":%.1f,\"pad\":%d,\"stalled_disconnected\":%s,"
+           "\"stalled_disconnect_ms\":%.1f,\"stalled_closed\":%s,\"stalled_bytes\":%llu,"
+           "\"stalled_last_event_ms\":%.1f,\"start_epoch\":%.6f,\"lost_receivers\":%llu,"
+           "\"timeline_ms\":%s}\n",
            g_receivers, g_stalled, g_rate, el, (double)(e1 - e0) / el, (unsigned long long)seen,
-           p50, p99, p999, mx, gone ? "true" : "false", gone_ms, (unsigned long long)lost_r);
+           p50, p99, p999, mx, g_pad_bytes, gone ? "true" : "false", gone_ms,
+           d.closed ? "true" : "false", (unsigned long long)d.bytes,
+           d.last_sent > start ? secs(start, d.last_sent) * 1e3 : -1.0,
+           (double)wall.tv_sec + (double)wall.tv_nsec / 1e9, (unsigned long long)lost_r, tl);
     free(all);
     return 0;
 }
@@ -856,6 +987,7 @@ static void usage(void) {
             "  -d seconds measured  -w seconds of warm-up  -T timeout for logins\n"
             "  -r receivers  -s senders  -W sender window\n"
             "  -R events/s (slow)  -S stalled receivers (slow)  -B stalled SO_RCVBUF\n"
+            "  -L bytes of padding per timed event (slow)\n"
             "  -P logins in flight (idle)  -h seconds to hold (idle)  -e events (idle)\n");
     exit(2);
 }
@@ -878,7 +1010,7 @@ int main(int argc, char **argv) {
         usage();
     optind = 2;
     int opt;
-    while ((opt = getopt(argc, argv, "H:p:u:x:c:k:t:d:w:T:r:s:W:R:S:B:P:h:e:")) != -1) {
+    while ((opt = getopt(argc, argv, "H:p:u:x:c:k:t:d:w:T:r:s:W:R:S:B:P:h:e:L:")) != -1) {
         switch (opt) {
         case 'H': g_host = optarg; break;
         case 'p': g_port = atoi(optarg); break;
@@ -899,6 +1031,7 @@ int main(int argc, char **argv) {
         case 'P': g_pace = atoi(optarg); break;
         case 'h': g_hold = atof(optarg); break;
         case 'e': g_idle_events = optarg; break;
+        case 'L': g_pad_bytes = atoi(optarg); break;
         default: usage();
         }
     }
@@ -925,6 +1058,9 @@ int main(int argc, char **argv) {
     g_addr.sin_port = htons((uint16_t)g_port);
     if (inet_pton(AF_INET, g_host, &g_addr.sin_addr) != 1)
         usage();
+    if (g_pad_bytes > 64 * 1024)
+        g_pad_bytes = 64 * 1024;
+    make_pad(g_pad_bytes);
     raise_nofile(g_conns + g_receivers + g_senders + g_stalled + 64);
     for (int i = 0; i < MAX_WORKERS; i++) {
         g_workers[i].index = i;

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from support import REFERENCE_CONF
 from support.server import PbxdProcess
 

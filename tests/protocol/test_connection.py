@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from pbxd.protocol import ClientConnection, ConnectionState, Message, ProtocolError, ServerConnection
+from pbxd.protocol import (
+    ClientConnection,
+    ConnectionState,
+    Message,
+    ProtocolError,
+    ServerConnection,
+)
 
 TRANSCRIPTS = Path("/work/shared/reference/asterisk-20/transcripts")
 BANNER = b"Asterisk Call Manager/9.0.0\r\n"

@@ -72,7 +72,7 @@ class AmiSocket:
         self.sock.settimeout(remaining)
         try:
             chunk = self.sock.recv(65536)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             return False
         except ConnectionResetError:
             chunk = b""
@@ -110,7 +110,9 @@ class AmiSocket:
                 return unit
             if not self._fill(deadline):
                 what = "connection closed" if self.eof else "timed out"
-                raise AmiTimeout(f"{what} waiting for a complete message; got so far: {self.buffer!r}")
+                raise AmiTimeout(
+                    f"{what} waiting for a complete message; got so far: {self.buffer!r}"
+                )
 
     def read_banner(self, timeout: float | None = None) -> bytes:
         if self.banner_read:

@@ -37,8 +37,10 @@ CHUNK_GAP = 0.02  # pause between consecutive writes, so they reach the server s
 
 #: Actions every ListCommands must show (pbxd's manager foundation).
 REQUIRED_ACTIONS = frozenset(
-    "Login Logoff Challenge Ping Events Filter ListCommands UserEvent WaitEvent CoreSettings "
-    "CoreStatus Command Reload".split()
+    {
+        *("Login", "Logoff", "Challenge", "Ping", "Events", "Filter", "ListCommands"),
+        *("UserEvent", "WaitEvent", "CoreSettings", "CoreStatus", "Command", "Reload"),
+    }
 )
 _PRIV_LINE = re.compile(rb"^(?P<name>[A-Za-z0-9_]+): .*  \(Priv: (?P<priv>[^)]*)\)\r\n$")
 
@@ -320,9 +322,7 @@ class Replay:
         got_head = [line for line in got if not _PRIV_LINE.match(line)]
         if got_head != head:
             problems.append(f"headers/blank line {got_head!r}, expected {head!r}")
-        recorded = {
-            m["name"].decode(): line for line in want if (m := _PRIV_LINE.match(line))
-        }
+        recorded = {m["name"].decode(): line for line in want if (m := _PRIV_LINE.match(line))}
         order = list(recorded)
         names: list[str] = []
         for line in got:
@@ -358,9 +358,11 @@ class Replay:
         sock = self._sock(conn)
         if not sock.wait_eof(SECURITY_GRACE):
             self._fail(conn, item, "server did not close the connection")
-        extra = sock.read_available(0)
-        if extra or sock.buffer:
-            self._fail(conn, item, f"unexpected data before EOF: {extra!r} {sock.buffer!r}")
+        for unit in sock.read_available(0):
+            if not self._take_security(conn, unit):
+                self._fail(conn, item, f"unexpected data before EOF:\n{_show(unit)}")
+        if sock.buffer:
+            self._fail(conn, item, f"incomplete message before EOF: {sock.buffer!r}")
         conn.closed = True
         self._check_pool(conn, item)
 

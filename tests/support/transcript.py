@@ -182,8 +182,10 @@ def header(message: bytes, name: str) -> str | None:
 def is_security_event(message: bytes) -> bool:
     """An event of class ``security`` (Asterisk may deliver these a little late)."""
     privilege = header(message, "Privilege")
-    return header(message, "Event") is not None and privilege is not None and (
-        "security" in privilege.split(",")
+    return (
+        header(message, "Event") is not None
+        and privilege is not None
+        and ("security" in privilege.split(","))
     )
 
 
@@ -194,7 +196,9 @@ def md5_key(challenge: str, secret: str) -> str:
 # --- normalising values that legitimately differ between runs ------------------------------
 
 _ISO_TV = rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}"
-_DURATION = rb"\d+ (?:year|week|day|hour|minute|second)s?(?:, \d+ (?:year|week|day|hour|minute|second)s?)*"
+_DURATION = (
+    rb"\d+ (?:year|week|day|hour|minute|second)s?(?:, \d+ (?:year|week|day|hour|minute|second)s?)*"
+)
 _PORT = rb"(?:IPV4|IPV6)/(?:TCP|TLS|UDP)/[^/\r\n]+/"
 
 # (header pattern, value pattern, placeholder): applied to one line ``Header: value\r\n``
@@ -208,14 +212,20 @@ _VALUE_RULES: tuple[tuple[bytes, bytes, bytes], ...] = (
     (b"CoreStartupTime|CoreReloadTime", rb"\d\d:\d\d:\d\d", b"<time>"),
     (b"CoreProcessedCalls|CoreMaxFilehandles", rb"\d+", b"<count>"),
 )
-_LINE_RULES: tuple[tuple[re.Pattern[bytes], Callable[[re.Match[bytes]], bytes]], ...] = (
-    *(
-        (
-            re.compile(rb"^(" + name + rb"): " + value + rb"(\r?\n)$"),
-            (lambda placeholder: lambda m: m[1] + b": " + placeholder + m[2])(placeholder),
-        )
-        for name, value, placeholder in _VALUE_RULES
-    ),
+Rule = tuple[re.Pattern[bytes], Callable[[re.Match[bytes]], bytes]]
+
+
+def _value_rule(name: bytes, value: bytes, placeholder: bytes) -> Rule:
+    """``Name: <value matching the pattern>`` -> ``Name: <placeholder>``."""
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        return match[1] + b": " + placeholder + match[2]
+
+    return re.compile(rb"^(" + name + rb"): " + value + rb"(\r?\n)$"), replace
+
+
+_LINE_RULES: tuple[Rule, ...] = (
+    *(_value_rule(*rule) for rule in _VALUE_RULES),
     (
         re.compile(rb"^(LocalAddress|RemoteAddress): (" + _PORT + rb")\d+(\r?\n)$"),
         lambda m: m[1] + b": " + m[2] + b"<port>" + m[3],

@@ -98,7 +98,7 @@ class EventHub:
         self.published += 1
         mask = event.privilege
         data = event.data
-        for session in self.receivers:
+        for session in tuple(self.receivers):  # a copy: a session may drop out meanwhile
             if session.recv_mask & mask == mask and (
                 session.filters is None or session.filters.allows(event)
             ):

@@ -94,11 +94,11 @@ def parse_event_mask(text: str) -> int | None:
     value = text.strip()
     if not value:
         return None
-    word = value.lower()
-    if word in ("yes", "true", "y", "t", "1", "on"):
-        return int(Privilege.ALL)
-    if word in ("no", "false", "n", "f", "0", "off"):
-        return 0
-    if value.isdigit():
+    if value.isdigit():  # a number first, as Asterisk reads it: "1" is system only
         return int(value) & int(Privilege.ALL)
+    word = value.lower()
+    if word in ("yes", "true", "y", "t", "on"):
+        return int(Privilege.ALL)
+    if word in ("no", "false", "n", "f", "off"):
+        return 0
     return parse(value)

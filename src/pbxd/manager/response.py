@@ -32,7 +32,6 @@ class Response:
     events: list[tuple[str, Fields]] = field(default_factory=list)
     close: bool = False
     classic_output: str | None = None  # AMI 1.0 Command body, ended by --END COMMAND--
-    passthrough: list[bytes] = field(default_factory=list)  # events written before ``events``
 
     def encode(self, action_id: str) -> bytes:
         if self.classic_output is not None:
@@ -53,11 +52,6 @@ class Response:
         if self.fields:
             text += "".join([f"{name}: {value}\r\n" for name, value in self.fields])
         text += "\r\n"
-        if self.passthrough:
-            tail = "".join(session_event(name, action_id, fields) for name, fields in self.events)
-            return b"".join(
-                [text.encode("utf-8", "surrogateescape"), *self.passthrough, tail.encode()]
-            )
         for name, fields in self.events:
             text += session_event(name, action_id, fields)
         return text.encode("utf-8", "surrogateescape")

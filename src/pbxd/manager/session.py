@@ -219,7 +219,9 @@ class Session:
             log.exception("action %s failed", spec.name)
             result = error(f"Internal error while running {spec.name}")
         if type(result) is Response:
-            self.out.append(result.encode(action_id))
+            data = result.encode(action_id)
+            self.out.append(data)
+            self.out_size += len(data)
             self.holding = False
             if self.held or result.close:
                 self._release(result.close)
@@ -279,14 +281,15 @@ class Session:
         """Queue ``response``, then the events held while it was being made."""
         self.holding = False
         if response is not None:
-            self.out.append(response.encode(action_id))
+            data = response.encode(action_id)
+            self.out.append(data)
+            self.out_size += len(data)
         self._release(response is not None and response.close)
 
     def _release(self, close: bool) -> None:
         held = self.held
         if held:
             self.out.extend(held)
-            self.out_size += sum(map(len, held))
             held.clear()
         if close:
             self.close()
@@ -321,16 +324,19 @@ class Session:
         """Queue an event for this session (called by the hub for each event)."""
         if self.holding or self.busy:
             self.held.append(data)
+            self.out_size += len(data)
             if self.waiter is not None and not self.waiter.done():
                 self.waiter.set_result(None)
+            if self.busy and self.out_size > self.manager.settings.max_queue:
+                self.overflow()  # an action has kept it busy while events piled up
             return
         self.out.append(data)
         self.out_size += len(data)
         if not self._dirty:
             self._dirty = True
             self.manager.hub.mark_dirty(self)
-        if self.out_size > self.manager.settings.max_queue:
-            self.overflow()
+        if self.paused and self.out_size > self.manager.settings.max_queue:
+            self.overflow()  # it stopped reading and what waits for it is over the limit
 
     def send_event(self, name: str, fields: list[tuple[str, str]], action_id: str = "") -> None:
         """An event for this session only (no ``Privilege:``), after anything queued."""

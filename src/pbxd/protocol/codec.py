@@ -37,7 +37,6 @@ class Decoder:
         "max_headers",
         "emit_empty",
         "classic_output",
-        "_wide",
     )
 
     def __init__(
@@ -58,8 +57,6 @@ class Decoder:
         self.max_headers = max_headers
         self.emit_empty = emit_empty
         self.classic_output = classic_output
-        # a line of at most this many characters cannot exceed max_line bytes
-        self._wide = (max_line // 4) if max_line else 0
 
     @property
     def pending(self) -> bool:
@@ -80,12 +77,22 @@ class Decoder:
         last = buf.rfind(b"\n")
         if last >= 0:
             self._buf = buf[last + 1 :]
-            text = buf[:last].decode("utf-8", "surrogateescape")
-            if "\r" in text:
-                text = text.replace("\r\n", "\n")
-                if text[-1:] == "\r":  # the final line break was CRLF
-                    text = text[:-1]
-            self._lines_in(text.split("\n"), out)
+            complete = buf[:last]
+            max_line = self.max_line
+            if (
+                max_line is not None
+                and len(complete) >= max_line - 1
+                and max(map(len, complete.split(b"\n"))) >= max_line
+            ):
+                lines = self._checked_lines(complete, max_line)
+            else:
+                text = complete.decode("utf-8", "surrogateescape")
+                if "\r" in text:
+                    text = text.replace("\r\n", "\n")
+                    if text[-1:] == "\r":  # the final line break was CRLF
+                        text = text[:-1]
+                lines = text.split("\n")
+            self._lines_in(lines, out)
         else:
             self._buf = buf
         max_line = self.max_line
@@ -99,14 +106,14 @@ class Decoder:
         if self._error is None or error == TOO_MANY_HEADERS:
             self._error = error
 
-    def _lines_in(self, lines: list[str], out: list[Message]) -> None:
+    def _lines_in(self, lines: list[str | None] | list[str], out: list[Message]) -> None:
         current = self._lines
-        wide = self._wide or 1 << 62
         classic = self.classic_output
         for line in lines:
+            if line is None:  # a line over the limit: the message it is in gets the error
+                self._flag(LINE_TOO_LONG)
+                continue
             if line:
-                if len(line) > wide and self._too_long(line):
-                    continue
                 if classic and (self._follows or self._starts_output(current, line)):
                     self._output_line(line)
                     continue
@@ -128,12 +135,19 @@ class Decoder:
             del current[self.max_headers :]
             self._flag(TOO_MANY_HEADERS)
 
-    def _too_long(self, line: str) -> bool:
-        """Whether ``line`` (its CR already gone) broke the byte limit; flags it if so."""
-        if len(line.encode("utf-8", "surrogateescape")) < (self.max_line or 0) - 1:
-            return False
-        self._flag(LINE_TOO_LONG)
-        return True
+    def _checked_lines(self, complete: bytes, max_line: int) -> list[str | None]:
+        """Lines one by one when some line is over the limit: each such line becomes
+        None (the message it is in will be answered with the error). A line may take
+        ``max_line`` bytes with its line break, whether LF or CRLF."""
+        lines: list[str | None] = []
+        for raw in complete.split(b"\n"):
+            if len(raw) >= max_line:
+                lines.append(None)
+                continue
+            if raw[-1:] == b"\r":
+                raw = raw[:-1]
+            lines.append(raw.decode("utf-8", "surrogateescape"))
+        return lines
 
     def _starts_output(self, current: list[str], line: str) -> bool:
         return bool(current) and current[0] == "Response: Follows" and not _is_follows_header(line)

@@ -171,9 +171,7 @@ async def _wait(session: Session, waiter: asyncio.Future[None], timeout: float |
         await asyncio.wait_for(waiter, timeout)
     session.waiter = None
     response = success("Waiting for Event completed.")
-    response.passthrough = list(session.held)
-    session.held.clear()
-    response.events.append(("WaitEventComplete", ()))
+    response.events.append(("WaitEventComplete", ()))  # the events that came follow it
     return response
 
 

@@ -1,0 +1,661 @@
+#!/usr/bin/env python3
+"""pbxd benchmarks: drives a real `pbxd serve` with the C load generator bench/amiload.
+
+Compiles bench/amiload.c (gcc -O2) when the binary is missing or older than its source,
+starts pbxd on a private configuration (uvloop, the default), runs each scenario a few
+times and prints the medians next to the targets and the Asterisk 20.20.1 anchors.
+
+    .venv/bin/python bench/run.py                  # everything, about 2-3 minutes
+    .venv/bin/python bench/run.py --quick          # one short run of each scenario
+    .venv/bin/python bench/run.py --only fanout    # ping | fanout | logins | idle | slow
+    .venv/bin/python bench/run.py --markdown BENCHMARKS.md   # also rewrite the results there
+
+All traffic goes to 127.0.0.1. Every wait is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import platform
+import resource
+import selectors
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+SOURCE = BENCH / "amiload.c"
+BINARY = BENCH / "amiload"
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+HOST = "127.0.0.1"
+SCENARIOS = ("ping", "fanout", "logins", "idle", "slow")
+MARK_START = "<!-- bench:results:start -->"
+MARK_END = "<!-- bench:results:end -->"
+
+MANAGER_CONF = """\
+[general]
+enabled = yes
+port = 5038
+bindaddr = 127.0.0.1
+displayconnects = no
+authlimit = 1000
+
+[bench]
+secret = benchpass
+read = all
+write = all
+"""
+
+
+# -- plumbing ---------------------------------------------------------------------------
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def compile_loadgen() -> Path:
+    """Build bench/amiload unless it is newer than its source."""
+    if BINARY.exists() and BINARY.stat().st_mtime >= SOURCE.stat().st_mtime:
+        return BINARY
+    command = ["gcc", "-O2", "-Wall", "-pthread", "-o", str(BINARY), str(SOURCE)]
+    log("compiling: " + " ".join(command))
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        sys.exit(f"bench: gcc failed:\n{done.stderr}")
+    return BINARY
+
+
+def raise_nofile(want: int = 65536) -> int:
+    """Raise our soft RLIMIT_NOFILE (pbxd and amiload inherit it); returns the new limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft
+
+
+def server_python() -> str:
+    return str(VENV_PYTHON) if VENV_PYTHON.exists() else sys.executable
+
+
+class Server:
+    """One `pbxd serve` process on a private configuration and data directory."""
+
+    def __init__(self, workdir: Path, python: str, uvloop: bool = True) -> None:
+        self.workdir = workdir
+        self.python = python
+        self.uvloop = uvloop
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self._stderr_path = workdir / "pbxd.stderr"
+
+    def start(self, timeout: float = 30.0) -> None:
+        config = self.workdir / "config"
+        data = Path(tempfile.mkdtemp(prefix="data-", dir=self.workdir))
+        config.mkdir(exist_ok=True)
+        (config / "manager.conf").write_text(MANAGER_CONF)
+        command = [self.python, "-m", "pbxd", "serve", "--config", str(config),
+                   "--data-dir", str(data), "--ami-port", "0", "--ami-bind", HOST]
+        if not self.uvloop:
+            command.append("--no-uvloop")
+        stderr = open(self._stderr_path, "ab")  # noqa: SIM115  (closed with the process)
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, cwd=ROOT)
+        stderr.close()
+        assert self.proc.stdout is not None
+        line = read_line(self.proc.stdout, "pbxd: AMI listening on ", timeout)
+        if line is None:
+            self.stop()
+            sys.exit(f"bench: pbxd did not start; see {self._stderr_path}:\n{self.stderr_tail()}")
+        self.port = int(line.rsplit(":", 1)[1])
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def rss_kib(self) -> int:
+        """VmRSS from /proc/PID/status."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stderr_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self._stderr_path.read_text().splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def read_line(stream: object, prefix: str, timeout: float) -> str | None:
+    """The first line of ``stream`` (a pipe) that starts with ``prefix``, within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    buffer = b""
+    fd = stream.fileno()  # type: ignore[attr-defined]
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while (left := deadline - time.monotonic()) > 0:
+            if not selector.select(left):
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None
+            buffer += chunk
+            while b"\n" in buffer:
+                raw, buffer = buffer.split(b"\n", 1)
+                text = raw.decode("utf-8", "replace").strip()
+                if text.startswith(prefix):
+                    return text
+    return None
+
+
+@contextlib.contextmanager
+def running_server(workdir: Path, python: str, uvloop: bool) -> Iterator[Server]:
+    server = Server(workdir, python, uvloop)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def system_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields) - idle) / tick, sum(fields) / tick
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def wait_quiet(limit: float = 15.0, threshold: float = 0.15) -> float:
+    """Wait (at most ``limit`` s) until other programs use under ``threshold`` of a CPU;
+    returns the last load seen, in CPUs."""
+    deadline = time.monotonic() + limit
+    load = 0.0
+    while True:
+        busy0, _ = system_busy()
+        start = time.monotonic()
+        time.sleep(0.5)
+        busy1, _ = system_busy()
+        load = (busy1 - busy0) / (time.monotonic() - start)
+        if load < threshold or time.monotonic() > deadline:
+            return load
+
+
+def amiload(server: Server, mode: str, args: Sequence[str], timeout: float) -> dict[str, object]:
+    """Run the load generator once; its last stdout line is a JSON object. Adds the CPU
+    the server, the generator and everything else on the machine used meanwhile."""
+    command = [str(BINARY), mode, "-H", HOST, "-p", str(server.port), *args]
+    busy0, server0, gen0, t0 = system_busy()[0], server.cpu_seconds(), children_cpu(), time.monotonic()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"amiload {mode} timed out after {timeout:.0f} s"}
+    elapsed = time.monotonic() - t0
+    busy = system_busy()[0] - busy0
+    server_cpu = server.cpu_seconds() - server0
+    gen_cpu = children_cpu() - gen0
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        return {"error": f"amiload {mode} gave no result (rc {done.returncode}): {done.stderr[-300:]}"}
+    result: dict[str, object] = json.loads(lines[-1])
+    result["cpu_server"] = round(server_cpu / elapsed, 2)
+    result["cpu_loadgen"] = round(gen_cpu / elapsed, 2)
+    result["cpu_other"] = round(max(0.0, busy - server_cpu - gen_cpu) / elapsed, 2)
+    return result
+
+
+def num(result: dict[str, object], key: str) -> float:
+    value = result.get(key, 0)
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+# -- results ----------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    scenario: str
+    figure: str  # what is measured, with its unit
+    values: list[float] = field(default_factory=list)
+    fmt: Callable[[float], str] = lambda v: f"{v:,.0f}"
+    target: str = "—"
+    check: Callable[[float], bool] | None = None
+    anchor: str = "—"
+    notes: list[str] = field(default_factory=list)
+    extra_ok: bool = True  # other conditions of the target (no failures, disconnects)
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.values) if self.values else None
+
+    @property
+    def measured(self) -> str:
+        median = self.median
+        if median is None:
+            return "error"
+        text = self.fmt(median)
+        if len(self.values) > 1:
+            text += f" ({self.fmt(min(self.values))}–{self.fmt(max(self.values))})"
+        return text
+
+    @property
+    def verdict(self) -> str:
+        median = self.median
+        if median is None:
+            return "FAIL"
+        if self.check is None:
+            return "—"
+        return "pass" if self.check(median) and self.extra_ok else "FAIL"
+
+
+def rate_fmt(value: float) -> str:
+    return f"{value:,.0f}/s"
+
+
+def ms_fmt(value: float) -> str:
+    return f"{value:.2f} ms"
+
+
+def s_fmt(value: float) -> str:
+    return f"{value:.3f} s"
+
+
+def kib_fmt(value: float) -> str:
+    return f"{value:.1f} KiB"
+
+
+@dataclass
+class Settings:
+    runs: int
+    duration: float
+    warmup: float
+    threads: int
+    python: str
+    uvloop: bool
+    workdir: Path
+
+
+# -- scenarios --------------------------------------------------------------------------
+
+
+def scenario_ping(s: Settings) -> list[Row]:
+    rows = [
+        Row("Ping, 1 connection, 128 in flight", "responses/s", fmt=rate_fmt,
+            target="≥ 120,000/s", check=lambda v: v >= 120_000, anchor="59,900/s"),
+        Row("Ping, 8 connections, 128 in flight each", "responses/s", fmt=rate_fmt,
+            target="≥ 160,000/s", check=lambda v: v >= 160_000, anchor="157,500/s"),
+    ]
+    with running_server(s.workdir, s.python, s.uvloop) as server:
+        for row, conns in zip(rows, (1, 8), strict=True):
+            for run in range(s.runs):
+                result = amiload(server, "ping", [
+                    "-c", str(conns), "-k", "128", "-t", str(min(s.threads, conns)),
+                    "-d", str(s.duration), "-w", str(s.warmup)], timeout=s.duration + 30)
+                report(row, run, result, "rate")
+                if result.get("lost"):
+                    row.extra_ok = False
+                    row.notes.append(f"run {run + 1}: {result['lost']} connection(s) lost")
+    return rows
+
+
+FANOUT_ANCHORS = {1: "98,800/s", 10: "122,600/s", 50: "114,500/s", 200: "83,900/s"}
+FANOUT_TARGETS: dict[int, int] = {50: 570_000, 200: 400_000}
+
+
+def scenario_fanout(s: Settings) -> list[Row]:
+    rows: list[Row] = []
+    with running_server(s.workdir, s.python, s.uvloop) as server:
+        for receivers, anchor in FANOUT_ANCHORS.items():
+            goal = FANOUT_TARGETS.get(receivers)
+            row = Row(
+                f"UserEvent fan-out to {receivers} receiver{'s' if receivers > 1 else ''}",
+                "events delivered/s", fmt=rate_fmt, anchor=anchor,
+                target=f"≥ {goal:,}/s" if goal else "—",
+                check=(lambda v, g=goal: v >= g) if goal else None,
+            )
+            rows.append(row)
+            for run in range(s.runs):
+                result = amiload(server, "fanout", [
+                    "-r", str(receivers), "-s", "1", "-W", "256", "-t", str(s.threads),
+                    "-d", str(s.duration), "-w", str(s.warmup)], timeout=s.duration + 60)
+                report(row, run, result, "rate")
+                if result.get("lost_receivers"):
+                    row.extra_ok = False
+                    row.notes.append(
+                        f"run {run + 1}: {result['lost_receivers']} receiver(s) disconnected")
+    return rows
+
+
+def scenario_logins(s: Settings) -> list[Row]:
+    row = Row("1,000 simultaneous logins", "first connect → all accepted", fmt=s_fmt,
+              target="< 0.5 s, 0 failed", check=lambda v: v < 0.5,
+              anchor="never completes (backlog 10, authlimit 50); paced 8 at a time: 0.27 s")
+    with running_server(s.workdir, s.python, s.uvloop) as server:
+        for run in range(s.runs):
+            result = amiload(server, "logins", ["-c", "1000", "-T", "20"], timeout=60)
+            failed = int(num(result, "failed")) if "failed" in result else None
+            if "error" in result or failed:
+                row.extra_ok = False
+                row.notes.append(f"run {run + 1}: {result.get('error') or f'{failed} failed'}")
+            if "seconds" in result and num(result, "ok") > 0:
+                row.values.append(num(result, "seconds"))
+            log(f"  {row.scenario} run {run + 1}: {result}")
+            note_busy(row, run, result)
+            time.sleep(0.3)  # let the server reap the last run's sessions
+    return [row]
+
+
+def idle_once(s: Settings, sessions: int) -> dict[str, object]:
+    """Fresh server: RSS before and after ``sessions`` logged-in idle sessions."""
+    with running_server(s.workdir, s.python, s.uvloop) as server:
+        amiload(server, "logins", ["-c", "20", "-T", "10"], timeout=30)  # warm the paths
+        time.sleep(0.3)
+        before = server.rss_kib()
+        command = [str(BINARY), "idle", "-H", HOST, "-p", str(server.port), "-c", str(sessions),
+                   "-P", "256", "-T", "60", "-h", "60"]
+        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        try:
+            assert proc.stdout is not None and proc.stdin is not None
+            ready = read_line(proc.stdout, "READY ", 90)
+            if ready is None:
+                return {"error": "idle sessions never became ready"}
+            info: dict[str, object] = json.loads(ready.split(" ", 1)[1])
+            time.sleep(0.5)  # let the last logins settle
+            after = server.rss_kib()
+            proc.stdin.write(b"go\n")
+            proc.stdin.close()
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+            for stream in (proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
+        count = int(num(info, "sessions"))
+        info.update(before_kib=before, after_kib=after,
+                    per_session_kib=(after - before) / count if count else 0.0)
+        return info
+
+
+def scenario_idle(s: Settings) -> list[Row]:
+    sessions = 10_000
+    row = Row(f"{sessions:,} idle logged-in sessions", "server RSS growth per session",
+              fmt=kib_fmt, target="< 20 KiB", check=lambda v: v < 20)
+    for run in range(s.runs):
+        result = idle_once(s, sessions)
+        log(f"  {row.scenario} run {run + 1}: {result}")
+        if "error" in result:
+            row.extra_ok = False
+            row.notes.append(f"run {run + 1}: {result['error']}")
+            continue
+        row.values.append(num(result, "per_session_kib"))
+        row.notes.append(
+            f"run {run + 1}: {int(num(result, 'sessions')):,} sessions up in "
+            f"{num(result, 'seconds'):.2f} s; RSS {num(result, 'before_kib') / 1024:.1f} → "
+            f"{num(result, 'after_kib') / 1024:.1f} MiB")
+        if num(result, "failed"):
+            row.extra_ok = False
+    return [row]
+
+
+SLOW_RECEIVERS = 20
+SLOW_RATE = 5000
+SLOW_PAD = 900  # bytes of padding per event, so that the stalled socket fills in well under 1 s
+DROP_MARKERS = ("could not take its events", "behind: disconnected")
+
+
+def server_drops(server: Server, since: float) -> list[float]:
+    """Wall-clock times of the slow-consumer disconnects pbxd logged after ``since``."""
+    times = []
+    for line in server.stderr_tail(10_000).splitlines():
+        if not any(marker in line for marker in DROP_MARKERS):
+            continue
+        with contextlib.suppress(ValueError):
+            stamp = datetime.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            if stamp >= since:
+                times.append(stamp)
+    return times
+
+
+def scenario_slow(s: Settings) -> list[Row]:
+    label = f"Event latency, {SLOW_RECEIVERS} receivers, {SLOW_RATE:,} events/s of {SLOW_PAD + 60} B"
+    rows: list[Row] = []
+    with running_server(s.workdir, s.python, s.uvloop) as server:
+        for stalled in (0, 1):
+            suffix = " + 1 stalled receiver" if stalled else ""
+            p50 = Row(label + suffix, "p50 latency", fmt=ms_fmt)
+            p99 = Row(label + suffix, "p99 latency", fmt=ms_fmt, target="< 10 ms"
+                      + (", stalled one cut off" if stalled else ""),
+                      check=lambda v: v < 10.0)
+            rows += [p50, p99]
+            for run in range(s.runs):
+                result = amiload(server, "slow", [
+                    "-r", str(SLOW_RECEIVERS), "-S", str(stalled), "-R", str(SLOW_RATE),
+                    "-L", str(SLOW_PAD), "-t", "1", "-d", str(max(s.duration, 2.0)),
+                    "-w", "0.2"], timeout=s.duration + 60)
+                shown = {k: v for k, v in result.items() if k != "timeline_ms"}
+                log(f"  {p99.scenario} run {run + 1}: {shown}")
+                note_busy(p99, run, result)
+                if "error" in result:
+                    p99.extra_ok = False
+                    p99.notes.append(f"run {run + 1}: {result['error']}")
+                    continue
+                p50.values.append(num(result, "p50_us") / 1000)
+                p99.values.append(num(result, "p99_us") / 1000)
+                if result.get("lost_receivers"):
+                    p99.extra_ok = False
+                    p99.notes.append(
+                        f"run {run + 1}: {result['lost_receivers']} normal receiver(s) lost")
+                if stalled:
+                    p99.notes.append(stall_note(server, run, result))
+                    if not result.get("stalled_closed"):
+                        p99.extra_ok = False
+                time.sleep(0.2)
+    return rows
+
+
+def stall_note(server: Server, run: int, result: dict[str, object]) -> str:
+    start = num(result, "start_epoch")
+    drops = server_drops(server, start)
+    if not result.get("stalled_closed"):
+        return f"run {run + 1}: the stalled receiver was NOT disconnected"
+    text = (f"run {run + 1}: stalled receiver cut off; it had been sent "
+            f"{num(result, 'stalled_bytes') / 1e6:.1f} MB, the last event sent "
+            f"{num(result, 'stalled_last_event_ms'):.0f} ms after the start")
+    if drops:
+        text += f"; pbxd logged the disconnect {(drops[0] - start) * 1000:.0f} ms after the start"
+    return text
+
+
+BUSY = 0.25  # CPUs used by other programs during a run that make its figure doubtful
+
+
+def note_busy(row: Row, run: int, result: dict[str, object]) -> None:
+    other = num(result, "cpu_other")
+    if other >= BUSY:
+        row.notes.append(f"run {run + 1}: other programs used {other:.2f} CPU meanwhile")
+
+
+def report(row: Row, run: int, result: dict[str, object], key: str) -> None:
+    log(f"  {row.scenario} run {run + 1}: {result}")
+    note_busy(row, run, result)
+    if "error" in result:
+        row.notes.append(f"run {run + 1}: {result['error']}")
+        row.extra_ok = False
+        return
+    row.values.append(num(result, key))
+
+
+RUNNERS: dict[str, Callable[[Settings], list[Row]]] = {
+    "ping": scenario_ping,
+    "fanout": scenario_fanout,
+    "logins": scenario_logins,
+    "idle": scenario_idle,
+    "slow": scenario_slow,
+}
+
+
+# -- output -----------------------------------------------------------------------------
+
+
+def machine(python: str) -> dict[str, str]:
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    probe = subprocess.run(
+        [python, "-c", "import platform, uvloop; print(platform.python_version(), uvloop.__version__)"],
+        capture_output=True, text=True, timeout=30,
+    )
+    parts = probe.stdout.split()
+    return {
+        "nproc": str(len(os.sched_getaffinity(0))),
+        "cpu": model,
+        "python": parts[0] if parts else platform.python_version(),
+        "uvloop": parts[1] if len(parts) > 1 else "not installed",
+        "kernel": platform.release(),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+HEADERS = ("Scenario", "Figure", "Measured: median (min–max)", "Target", "Asterisk 20.20.1", "Result")
+
+
+def table_rows(rows: list[Row]) -> list[tuple[str, ...]]:
+    return [(r.scenario, r.figure, r.measured, r.target, r.anchor, r.verdict) for r in rows]
+
+
+def text_table(rows: list[Row]) -> str:
+    cells = [HEADERS, *table_rows(rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(HEADERS))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+             for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown(rows: list[Row], info: dict[str, str], settings: Settings) -> str:
+    out = [
+        f"Measured {info['date']} on {info['nproc']} CPUs ({info['cpu']}), Linux {info['kernel']}, "
+        f"Python {info['python']}, uvloop {info['uvloop']}; {settings.runs} run(s) per figure, "
+        f"{settings.duration:g} s measured after {settings.warmup:g} s of warm-up.",
+        "",
+        "| " + " | ".join(HEADERS) + " |",
+        "|" + "|".join("---" for _ in HEADERS) + "|",
+    ]
+    out += ["| " + " | ".join(cells) + " |" for cells in table_rows(rows)]
+    notes = [f"- {r.scenario}: {note}" for r in rows for note in r.notes]
+    if notes:
+        out += ["", "Notes:", "", *notes]
+    return "\n".join(out)
+
+
+def write_markdown(path: Path, block: str) -> None:
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    section = f"{MARK_START}\n{block}\n{MARK_END}"
+    if MARK_START in text and MARK_END in text:
+        head, rest = text.split(MARK_START, 1)
+        tail = rest.split(MARK_END, 1)[1]
+        text = head + section + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="one short run of each scenario")
+    parser.add_argument("--only", choices=SCENARIOS, action="append",
+                        help="run only this scenario (repeatable)")
+    parser.add_argument("--runs", type=int, help="runs per figure (default 3, 1 with --quick)")
+    parser.add_argument("--duration", type=float, help="seconds measured per run")
+    parser.add_argument("--threads", type=int, default=1, help="load generator threads")
+    parser.add_argument("--no-uvloop", action="store_true", help="run pbxd on plain asyncio")
+    parser.add_argument("--markdown", type=Path, help="rewrite the results block of this file")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+
+    compile_loadgen()
+    limit = raise_nofile()
+    if limit < 10_100 and (not args.only or "idle" in args.only):
+        log(f"bench: RLIMIT_NOFILE is {limit}; the idle scenario needs over 10,000")
+    python = server_python()
+    with tempfile.TemporaryDirectory(prefix="pbxd-bench-") as tmp:
+        settings = Settings(
+            runs=max(1, args.runs or (1 if args.quick else 3)),
+            duration=min(60.0, args.duration or (1.0 if args.quick else 2.5)),
+            warmup=0.2 if args.quick else 0.5,
+            threads=max(1, args.threads),
+            python=python,
+            uvloop=not args.no_uvloop,
+            workdir=Path(tmp),
+        )
+        started = time.monotonic()
+        rows: list[Row] = []
+        for name in args.only or SCENARIOS:
+            load = wait_quiet(5.0 if args.quick else 15.0)
+            log(f"== {name} (other programs were using {load:.2f} CPU)")
+            rows += RUNNERS[name](settings)
+        log(f"== done in {time.monotonic() - started:.0f} s")
+    info = machine(python)
+    print()
+    print(f"pbxd on {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, "
+          f"uvloop {info['uvloop']}, {info['date']}")
+    print(text_table(rows))
+    for row in rows:
+        for note in row.notes:
+            print(f"  note: {row.scenario}: {note}")
+    if args.markdown:
+        write_markdown(args.markdown, markdown(rows, info, settings))
+        log(f"results written to {args.markdown}")
+    errors = any(r.median is None for r in rows)
+    missed = any(r.verdict == "FAIL" for r in rows)
+    return 1 if errors or (args.strict and missed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
