@@ -109,6 +109,7 @@ static int g_stalled = 0;
 static int g_stalled_rcvbuf = 4096;
 static int g_pace = 256;
 static int g_pad_bytes = 0;
+static int g_server_pid = 0; /* -X: report this process's CPU time over the measured window */
 static double g_hold = 120.0;
 static double g_timeout = 20.0;
 static const char *g_user = "bench";
@@ -638,6 +639,28 @@ static void sleep_s(double s) {
 
 static double secs(uint64_t a, uint64_t b) { return (double)(b - a) / 1e9; }
 
+/* utime + stime of the server (-X PID) in seconds, or -1 */
+static double server_cpu(void) {
+    if (g_server_pid <= 0)
+        return -1;
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", g_server_pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    unsigned long long ut = 0, st = 0;
+    /* after ") ": state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* The Login action connections opened from now on send (each keeps its own pointer). */
 static void make_login(const char *events) {
     char *buf = g_login_bufs[g_login_used++ % 4];
@@ -747,16 +770,18 @@ static int run_ping(void) {
     }
     __atomic_store_n(&g_run, 1, __ATOMIC_RELEASE);
     sleep_s(g_warmup);
+    double c0 = server_cpu();
     uint64_t t0 = now_ns(), r0 = SUM(responses);
     sleep_s(g_duration);
     uint64_t t1 = now_ns(), r1 = SUM(responses);
+    double c1 = server_cpu();
     uint64_t lost = SUM(lost);
     stop_workers();
     double el = secs(t0, t1);
     printf("{\"mode\":\"ping\",\"conns\":%d,\"depth\":%d,\"threads\":%d,\"seconds\":%.3f,"
-           "\"responses\":%llu,\"rate\":%.1f,\"lost\":%llu}\n",
+           "\"responses\":%llu,\"rate\":%.1f,\"lost\":%llu,\"server_cpu_s\":%.2f}\n",
            g_conns, g_depth, g_threads, el, (unsigned long long)(r1 - r0),
-           (double)(r1 - r0) / el, (unsigned long long)lost);
+           (double)(r1 - r0) / el, (unsigned long long)lost, c0 >= 0 && c1 >= 0 ? c1 - c0 : -1.0);
     return 0;
 }
 
@@ -785,18 +810,20 @@ static int run_fanout(void) {
     }
     __atomic_store_n(&g_run, 1, __ATOMIC_RELEASE);
     sleep_s(g_warmup);
+    double c0 = server_cpu();
     uint64_t t0 = now_ns(), e0 = SUM(events), s0 = SUM(responses);
     sleep_s(g_duration);
     uint64_t t1 = now_ns(), e1 = SUM(events), s1 = SUM(responses);
+    double c1 = server_cpu();
     uint64_t lost_r = SUM(lost_receivers), lost = SUM(lost);
     stop_workers();
     double el = secs(t0, t1);
     printf("{\"mode\":\"fanout\",\"receivers\":%d,\"senders\":%d,\"window\":%d,\"threads\":%d,"
            "\"seconds\":%.3f,\"events\":%llu,\"rate\":%.1f,\"sent_rate\":%.1f,"
-           "\"lost_receivers\":%llu,\"lost\":%llu}\n",
+           "\"lost_receivers\":%llu,\"lost\":%llu,\"server_cpu_s\":%.2f}\n",
            g_receivers, g_senders, g_window, g_threads, el, (unsigned long long)(e1 - e0),
            (double)(e1 - e0) / el, (double)(s1 - s0) / el, (unsigned long long)lost_r,
-           (unsigned long long)lost);
+           (unsigned long long)lost, c0 >= 0 && c1 >= 0 ? c1 - c0 : -1.0);
     return 0;
 }
 
@@ -804,6 +831,7 @@ static int run_logins(void) {
     make_login("off");
     struct worker *w = &g_workers[0];
     g_threads = 1;
+    double c0 = server_cpu();
     uint64_t t0 = now_ns();
     for (int i = 0; i < g_conns; i++)
         conn_open(w, R_LOGIN);
@@ -817,14 +845,16 @@ static int run_logins(void) {
         for (int i = 0; i < n; i++)
             conn_event(evs[i].data.ptr, evs[i].events);
     }
+    double c1 = server_cpu();
     int ok = g_authed;
     int failed = g_conns - ok;
     double el = ok ? secs(t0, g_last_auth_ns) : 0.0;
     for (int i = 0; i < w->nconns; i++)
         conn_close(w->conns[i]);
     printf("{\"mode\":\"logins\",\"conns\":%d,\"ok\":%d,\"failed\":%d,\"seconds\":%.4f,"
-           "\"connect_seconds\":%.4f,\"complete\":%s}\n",
-           g_conns, ok, failed, el, secs(t0, connected), ok == g_conns ? "true" : "false");
+           "\"connect_seconds\":%.4f,\"complete\":%s,\"server_cpu_s\":%.2f}\n",
+           g_conns, ok, failed, el, secs(t0, connected), ok == g_conns ? "true" : "false",
+           c0 >= 0 && c1 >= 0 ? c1 - c0 : -1.0);
     return ok == g_conns ? 0 : 1;
 }
 
@@ -988,6 +1018,7 @@ static void usage(void) {
             "  -r receivers  -s senders  -W sender window\n"
             "  -R events/s (slow)  -S stalled receivers (slow)  -B stalled SO_RCVBUF\n"
             "  -L bytes of padding per timed event (slow)\n"
+            "  -X server PID: report its CPU seconds over the measured window\n"
             "  -P logins in flight (idle)  -h seconds to hold (idle)  -e events (idle)\n");
     exit(2);
 }
@@ -1010,7 +1041,7 @@ int main(int argc, char **argv) {
         usage();
     optind = 2;
     int opt;
-    while ((opt = getopt(argc, argv, "H:p:u:x:c:k:t:d:w:T:r:s:W:R:S:B:P:h:e:L:")) != -1) {
+    while ((opt = getopt(argc, argv, "H:p:u:x:c:k:t:d:w:T:r:s:W:R:S:B:P:h:e:L:X:")) != -1) {
         switch (opt) {
         case 'H': g_host = optarg; break;
         case 'p': g_port = atoi(optarg); break;
@@ -1032,6 +1063,7 @@ int main(int argc, char **argv) {
         case 'h': g_hold = atof(optarg); break;
         case 'e': g_idle_events = optarg; break;
         case 'L': g_pad_bytes = atoi(optarg); break;
+        case 'X': g_server_pid = atoi(optarg); break;
         default: usage();
         }
     }

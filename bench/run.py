@@ -224,7 +224,7 @@ def wait_quiet(limit: float = 15.0, threshold: float = 0.15) -> float:
 def amiload(server: Server, mode: str, args: Sequence[str], timeout: float) -> dict[str, object]:
     """Run the load generator once; its last stdout line is a JSON object. Adds the CPU
     the server, the generator and everything else on the machine used meanwhile."""
-    command = [str(BINARY), mode, "-H", HOST, "-p", str(server.port), *args]
+    command = [str(BINARY), mode, "-H", HOST, "-p", str(server.port), "-X", str(server.pid), *args]
     busy0, server0, gen0, t0 = system_busy()[0], server.cpu_seconds(), children_cpu(), time.monotonic()
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
@@ -263,6 +263,13 @@ class Row:
     anchor: str = "—"
     notes: list[str] = field(default_factory=list)
     extra_ok: bool = True  # other conditions of the target (no failures, disconnects)
+    cpu_us: list[float] = field(default_factory=list)  # pbxd CPU time per message, µs
+
+    @property
+    def cpu(self) -> str:
+        if not self.cpu_us:
+            return "—"
+        return f"{statistics.median(self.cpu_us):.2f} µs"
 
     @property
     def median(self) -> float | None:
@@ -331,7 +338,7 @@ def scenario_ping(s: Settings) -> list[Row]:
                 result = amiload(server, "ping", [
                     "-c", str(conns), "-k", "128", "-t", str(min(s.threads, conns)),
                     "-d", str(s.duration), "-w", str(s.warmup)], timeout=s.duration + 30)
-                report(row, run, result, "rate")
+                report(row, run, result, "rate", "responses")
                 if result.get("lost"):
                     row.extra_ok = False
                     row.notes.append(f"run {run + 1}: {result['lost']} connection(s) lost")
@@ -358,7 +365,7 @@ def scenario_fanout(s: Settings) -> list[Row]:
                 result = amiload(server, "fanout", [
                     "-r", str(receivers), "-s", "1", "-W", "256", "-t", str(s.threads),
                     "-d", str(s.duration), "-w", str(s.warmup)], timeout=s.duration + 60)
-                report(row, run, result, "rate")
+                report(row, run, result, "rate", "events")
                 if result.get("lost_receivers"):
                     row.extra_ok = False
                     row.notes.append(
@@ -379,6 +386,7 @@ def scenario_logins(s: Settings) -> list[Row]:
                 row.notes.append(f"run {run + 1}: {result.get('error') or f'{failed} failed'}")
             if "seconds" in result and num(result, "ok") > 0:
                 row.values.append(num(result, "seconds"))
+                note_cpu(row, result, "ok")
             log(f"  {row.scenario} run {run + 1}: {result}")
             note_busy(row, run, result)
             time.sleep(0.3)  # let the server reap the last run's sessions
@@ -518,7 +526,14 @@ def note_busy(row: Row, run: int, result: dict[str, object]) -> None:
         row.notes.append(f"run {run + 1}: other programs used {other:.2f} CPU meanwhile")
 
 
-def report(row: Row, run: int, result: dict[str, object], key: str) -> None:
+def note_cpu(row: Row, result: dict[str, object], count_key: str) -> None:
+    """pbxd's CPU time per counted message over the measured window (robust to a busy machine)."""
+    cpu, count = num(result, "server_cpu_s"), num(result, count_key)
+    if cpu > 0 and count > 0:
+        row.cpu_us.append(cpu * 1e6 / count)
+
+
+def report(row: Row, run: int, result: dict[str, object], key: str, count_key: str) -> None:
     log(f"  {row.scenario} run {run + 1}: {result}")
     note_busy(row, run, result)
     if "error" in result:
@@ -526,6 +541,7 @@ def report(row: Row, run: int, result: dict[str, object], key: str) -> None:
         row.extra_ok = False
         return
     row.values.append(num(result, key))
+    note_cpu(row, result, count_key)
 
 
 RUNNERS: dict[str, Callable[[Settings], list[Row]]] = {
@@ -562,11 +578,12 @@ def machine(python: str) -> dict[str, str]:
     }
 
 
-HEADERS = ("Scenario", "Figure", "Measured: median (min–max)", "Target", "Asterisk 20.20.1", "Result")
+HEADERS = ("Scenario", "Figure", "Measured: median (min–max)", "Target", "Asterisk 20.20.1",
+           "Result", "pbxd CPU/msg")
 
 
 def table_rows(rows: list[Row]) -> list[tuple[str, ...]]:
-    return [(r.scenario, r.figure, r.measured, r.target, r.anchor, r.verdict) for r in rows]
+    return [(r.scenario, r.figure, r.measured, r.target, r.anchor, r.verdict, r.cpu) for r in rows]
 
 
 def text_table(rows: list[Row]) -> str:

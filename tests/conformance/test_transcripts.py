@@ -203,3 +203,38 @@ def test_normalise_keeps_what_matters() -> None:
     row = b"Output:   admin            127.0.0.1    1795681039  3           16        0         1  1\r\n"
     narrow = row.replace(b"3           16", b"3          16")
     assert normalise(row) != normalise(narrow)
+
+
+def test_parser_keeps_labels_chunks_and_closes() -> None:
+    """Notes become items with their connection label; bytes stay with their chunk."""
+    text = (
+        "# scenario demo\n"
+        "# [+0.000s] c1 connect 127.0.0.1:15038 (local port 1)\n"
+        "# [+0.201s] c1 send 5 bytes in one write\n"
+        ">>> b'Actio'\n"
+        "# [+0.251s] c1 send 11 bytes in one write\n"
+        ">>> b'n: Ping\\r\\n'\n"
+        ">>> b'\\r\\n'\n"
+        "# [+0.300s] other recv chunk 19 bytes\n"
+        "<<< b'Response: Success\\r\\n'\n"
+        "# [+0.300s] other recv chunk 2 bytes\n"
+        "<<< b'\\r\\n'\n"
+        "# [+1.202s] c1 peer closed connection (EOF)\n"
+        "# [+2.012s] other close (client side)\n"
+    )
+    transcript = parse(text, "demo")
+    kinds = [(item.kind, item.conn, item.at) for item in transcript.items]
+    assert kinds == [
+        ("note", None, None),
+        ("connect", "c1", 0.0),
+        ("send", "c1", 0.201),
+        ("send", "c1", 0.251),
+        ("recv", "other", 0.3),
+        ("recv", "other", 0.3),
+        ("eof", "c1", 1.202),
+        ("close", "other", 2.012),
+    ]
+    assert transcript.connections == ["c1", "other"]
+    assert [item.data for item in transcript.of("c1", "send")] == [b"Actio", b"n: Ping\r\n\r\n"]
+    assert transcript.size_mismatches() == []
+    assert transcript.server_messages("other") == [b"Response: Success\r\n\r\n"]

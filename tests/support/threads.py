@@ -24,6 +24,9 @@ def bounded(call: Callable[[], T], timeout: float = 5.0, what: str = "call") -> 
     thread.join(timeout)
     if thread.is_alive():
         raise AssertionError(f"{what} did not finish within {timeout} s")
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
+    error = box.get("error")
+    if isinstance(error, AssertionError):
+        raise error
+    if isinstance(error, BaseException):
+        raise AssertionError(f"{what} raised {error!r}") from error
     return box["value"]  # type: ignore[return-value]

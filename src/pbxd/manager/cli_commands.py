@@ -123,7 +123,8 @@ def register_cli(manager: Manager) -> None:
             if spec is None:
                 continue
             lines += ["", f"  -= Info about Manager Command '{spec.name}' =- ", ""]
-            lines += ["[Synopsis]", spec.synopsis, ""]
+            lines += ["[Synopsis]", spec.synopsis + " ", ""]
+            lines += ["[Provided By]", spec.provided_by, ""]
             lines += ["[Since]", spec.since or "Not available", ""]
             lines += ["[Description]", *(spec.description or "Not available").splitlines(), ""]
             lines += ["[Syntax]", *spec.syntax(), ""]

@@ -39,6 +39,7 @@ class ActionSpec:
     list_responses: tuple[str, ...] = ()
     final_response: str | None = None
     before_login: bool = False  # Login, Logoff and Challenge run unauthenticated
+    provided_by: str = "builtin"  # the module that registered it, as Asterisk names it
 
     @property
     def privilege_text(self) -> str:

@@ -28,6 +28,7 @@ class PBX:
         self.calls_processed = 0
         self.current_calls = 0
         self.reloaders: dict[str, Reloader] = {}
+        self.verbosity = 3
         self._register_cli()
 
     @property
@@ -78,6 +79,34 @@ class PBX:
             if args:
                 return [f"System uptime: {up}", f"Last reload: {reload}"]
             return [f"System uptime: {duration_text(up)}", f"Last reload: {duration_text(reload)}"]
+
+        @cli.register(
+            "core set verbose",
+            "Set level of verbose chattiness",
+            "Usage: core set verbose [atleast] <level>\n"
+            "       Sets level of verbose messages to be displayed.\n"
+            "       0 or off means no messages should be displayed.",
+            takes_args=True,
+        )
+        def set_verbose(args: list[str]) -> list[str]:
+            at_least = bool(args) and args[0].lower() == "atleast"
+            words = args[1:] if at_least else args
+            if len(words) != 1:
+                raise ShowUsage
+            word = words[0].lower()
+            if word == "off":
+                level = 0
+            elif word.isdigit():
+                level = int(word)
+            else:
+                raise ShowUsage
+            old = self.verbosity
+            if at_least and level < old:
+                level = old
+            if level == old:
+                return [f"Console verbose is still {old}."]
+            self.verbosity = level
+            return [f"Console verbose was {old} and is now {level}."]
 
         @cli.register(
             "core show help",
