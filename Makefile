@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-APT_PACKAGES := sip-tester gcc make
+APT_PACKAGES := sip-tester gcc make openssl
 
 .PHONY: run test bench lint install system-deps clean
 

@@ -265,11 +265,26 @@ class Row:
     extra_ok: bool = True  # other conditions of the target (no failures, disconnects)
     cpu_us: list[float] = field(default_factory=list)  # pbxd CPU time per message, µs
 
+    busy: list[float] = field(default_factory=list)  # CPUs other programs used, per busy run
+    runs: int = 0
+
     @property
     def cpu(self) -> str:
+        """pbxd's CPU time per message and the rate one whole CPU would give at that cost."""
         if not self.cpu_us:
             return "—"
-        return f"{statistics.median(self.cpu_us):.2f} µs"
+        us = statistics.median(self.cpu_us)
+        per_cpu = 1e6 / us
+        rate = f"{per_cpu / 1000:,.0f}k/s" if per_cpu >= 10_000 else f"{per_cpu:,.0f}/s"
+        return f"{us:.2f} µs ({rate})" if us < 100 else f"{us:,.0f} µs ({rate})"
+
+    def all_notes(self) -> list[str]:
+        notes = list(self.notes)
+        if self.busy:
+            notes.append(
+                f"other programs used {min(self.busy):.2f}–{max(self.busy):.2f} CPU during "
+                f"{len(self.busy)} of {self.runs} run(s)")
+        return notes
 
     @property
     def median(self) -> float | None:
@@ -521,9 +536,10 @@ BUSY = 0.25  # CPUs used by other programs during a run that make its figure dou
 
 
 def note_busy(row: Row, run: int, result: dict[str, object]) -> None:
+    row.runs += 1
     other = num(result, "cpu_other")
     if other >= BUSY:
-        row.notes.append(f"run {run + 1}: other programs used {other:.2f} CPU meanwhile")
+        row.busy.append(other)
 
 
 def note_cpu(row: Row, result: dict[str, object], count_key: str) -> None:
@@ -579,7 +595,7 @@ def machine(python: str) -> dict[str, str]:
 
 
 HEADERS = ("Scenario", "Figure", "Measured: median (min–max)", "Target", "Asterisk 20.20.1",
-           "Result", "pbxd CPU/msg")
+           "Result", "pbxd CPU per message (rate per CPU)")
 
 
 def table_rows(rows: list[Row]) -> list[tuple[str, ...]]:
@@ -605,7 +621,7 @@ def markdown(rows: list[Row], info: dict[str, str], settings: Settings) -> str:
         "|" + "|".join("---" for _ in HEADERS) + "|",
     ]
     out += ["| " + " | ".join(cells) + " |" for cells in table_rows(rows)]
-    notes = [f"- {r.scenario}: {note}" for r in rows for note in r.notes]
+    notes = [f"- {r.scenario}: {note}" for r in rows for note in r.all_notes()]
     if notes:
         out += ["", "Notes:", "", *notes]
     return "\n".join(out)
@@ -664,7 +680,7 @@ def main(argv: list[str] | None = None) -> int:
           f"uvloop {info['uvloop']}, {info['date']}")
     print(text_table(rows))
     for row in rows:
-        for note in row.notes:
+        for note in row.all_notes():
             print(f"  note: {row.scenario}: {note}")
     if args.markdown:
         write_markdown(args.markdown, markdown(rows, info, settings))
