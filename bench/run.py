@@ -545,6 +545,8 @@ def note_busy(row: Row, run: int, result: dict[str, object]) -> None:
 def note_cpu(row: Row, result: dict[str, object], count_key: str) -> None:
     """pbxd's CPU time per counted message over the measured window (robust to a busy machine)."""
     cpu, count = num(result, "server_cpu_s"), num(result, count_key)
+    if "rate" in result and "seconds" in result:  # the fitted rate: counts come in bursts
+        count = num(result, "rate") * num(result, "seconds")
     if cpu > 0 and count > 0:
         row.cpu_us.append(cpu * 1e6 / count)
 
