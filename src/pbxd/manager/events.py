@@ -20,7 +20,7 @@ class AmiEvent:
         self, name: str, privilege: int, lines: list[str], timestamp: float | None = None
     ) -> None:
         self.name = name
-        self.privilege = privilege
+        self.privilege = int(privilege)
         self.lines = lines
         head = f"Event: {name}\r\nPrivilege: {format_mask(privilege)}\r\n"
         if timestamp is not None:

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from .response import Response
     from .session import Session
 
-Handler = Callable[["Session", "Message"], "Response | Awaitable[Response] | None"]
+#: A handler answers with a Response, a str (the rendered fields of a Success answer, for
+#: the hot path), an awaitable of a Response (the session waits, in order), or None.
+Handler = Callable[["Session", "Message"], "Response | str | Awaitable[Response] | None"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ one), ``EventList:``, ``Message:``, then the action's own fields.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 Fields = Sequence[tuple[str, str]]
 
@@ -23,13 +23,18 @@ class ActionError(Exception):
 
 @dataclass(slots=True)
 class Response:
-    """A handler's answer; ``events`` follow it to this session only (list items etc.)."""
+    """A handler's answer; ``events`` follow it to this session only (list items etc.).
+
+    Treated as immutable (never changed once made), so constant answers are shared. A
+    handler on the hot path may instead return a ``str``: the field lines of a Success
+    answer, already rendered (``"Name: value\r\n"`` each).
+    """
 
     kind: str = "Success"
     message: str | None = None
     fields: Fields = ()
     event_list: str | None = None
-    events: list[tuple[str, Fields]] = field(default_factory=list)
+    events: tuple[tuple[str, Fields], ...] = ()
     close: bool = False
     classic_output: str | None = None  # AMI 1.0 Command body, ended by --END COMMAND--
 
@@ -55,6 +60,15 @@ class Response:
         for name, fields in self.events:
             text += session_event(name, action_id, fields)
         return text.encode("utf-8", "surrogateescape")
+
+
+def encode_success(body: str, action_id: str) -> bytes:
+    """A Success answer whose field lines ``body`` a handler rendered itself."""
+    if action_id:
+        text = f"Response: Success\r\nActionID: {action_id}\r\n{body}\r\n"
+    else:
+        text = f"Response: Success\r\n{body}\r\n"
+    return text.encode("utf-8", "surrogateescape")
 
 
 def session_event(name: str, action_id: str, fields: Fields) -> str:
@@ -87,4 +101,4 @@ def event_list(
     tail: list[tuple[str, str]] = [("EventList", "Complete"), ("ListItems", str(len(events)))]
     tail.extend(extra)
     events.append((complete, tail))
-    return Response("Success", message, (), "start", events)
+    return Response("Success", message, (), "start", tuple(events))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from ..protocol import Message, ServerConnection
-from .response import ActionError, Response, error, session_event
+from .response import ActionError, Response, encode_success, error, session_event
 
 if TYPE_CHECKING:
     from .filters import EventFilters
@@ -51,9 +51,7 @@ CLASSIC_TEXTS = Texts("Authentication Required", "")
 async def refuse(text: str) -> Response:
     """Refuse a login as Asterisk does: after a second, then close."""
     await asyncio.sleep(FAILED_LOGIN_DELAY)
-    response = error(text)
-    response.close = True
-    return response
+    return Response("Error", text, close=True)
 
 
 class Link(Protocol):
@@ -218,7 +216,14 @@ class Session:
         except Exception:
             log.exception("action %s failed", spec.name)
             result = error(f"Internal error while running {spec.name}")
-        if type(result) is Response:
+        if type(result) is str:
+            data = encode_success(result, action_id)
+            self.out.append(data)
+            self.out_size += len(data)
+            self.holding = False
+            if self.held:
+                self._release(False)
+        elif type(result) is Response:
             data = result.encode(action_id)
             self.out.append(data)
             self.out_size += len(data)
@@ -405,14 +410,14 @@ class Session:
         if self._auth_timer is not None:
             self._auth_timer.cancel()
             self._auth_timer = None
-        self.read_perm = user.read
-        self.write_perm = user.write
+        self.read_perm = int(user.read)
+        self.write_perm = int(user.write)
         self.filters = user.filters.copy() if user.filters else None
         self.manager.session_authenticated(self)
 
     def set_event_mask(self, mask: int) -> None:
-        self.send_events = mask
-        self.recv_mask = mask & self.read_perm
+        self.send_events = int(mask)
+        self.recv_mask = self.send_events & self.read_perm
         self.manager.hub.watch(self)
 
     def kick(self) -> None:

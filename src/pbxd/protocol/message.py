@@ -40,6 +40,15 @@ class Message:
         action = ""
         action_id: str | None = None
         for line in self.lines:
+            head = line[:7]
+            if head == "Action:":  # the usual spellings first: no case folding needed
+                if not action:
+                    action = line[7:].lstrip(" \t")
+                continue
+            if head == "ActionI" and line[7:9] == "D:":
+                if action_id is None:
+                    action_id = line[9:].lstrip(" \t")
+                continue
             first = line[:1]
             if first == "A" or first == "a":
                 name = line[:9].lower()

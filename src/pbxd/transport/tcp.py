@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import ssl
+import struct
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -14,7 +16,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pbxd.transport")
 
-WRITE_HIGH_WATER = 256 * 1024  # bytes buffered in the kernel-side transport before pausing
+WRITE_HIGH_WATER = 64 * 1024  # bytes the transport buffers above the socket before pausing
+SEND_BUFFER = 128 * 1024  # the kernel's share: small enough that a stalled reader shows soon
 BACKLOG = 4096
 
 
@@ -38,6 +41,7 @@ class AmiProtocol(asyncio.Protocol):
         fd = sock.fileno() if sock is not None else -1
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         self.session = self.manager.open_session(
             self, (local[0], local[1]), (peer[0], peer[1]), fd, "TLS" if self.tls else "TCP"
         )
@@ -75,7 +79,12 @@ class AmiProtocol(asyncio.Protocol):
             self.transport.close()
 
     def abort(self) -> None:
+        """Drop the connection now: a reset, not a FIN queued behind unread data."""
         if self.transport is not None:
+            sock = self.transport.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.transport.abort()
 
     def pause_reading(self) -> None:

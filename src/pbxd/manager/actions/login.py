@@ -13,6 +13,7 @@ from ..response import Response, error, success
 from ..session import Session, refuse
 
 log = logging.getLogger("pbxd.manager")
+SYSTEM = int(Privilege.SYSTEM)
 
 
 @action(
@@ -44,7 +45,7 @@ def login(session: Session, message: Message) -> Response | asyncio.Future[Respo
     manager = session.manager
     if user.displayconnects:
         log.info("Manager '%s' logged on from %s", username, session.remote[0])
-    if session.recv_mask & Privilege.SYSTEM:
+    if session.recv_mask & SYSTEM:
         now = manager.clock()
         pbx = manager.pbx
         session.push(

@@ -16,7 +16,8 @@ from ..registry import Argument, action
 from ..response import Response, error, success
 from ..session import Session
 
-_PING = ("Ping", "Pong")
+PONG = Response("Pong")
+EVENT_SENT = success("Event Sent")
 RELOAD_ERRORS = {
     "NotFound": "No such module",
     "NotSupported": "Module does not support reload",
@@ -35,10 +36,10 @@ FILTER_COMPILE = "Filter did not compile.  Check the syntax of the filter given.
     "connection open.",
     since="0.2.0",
 )
-def ping(session: Session, message: Message) -> Response:
+def ping(session: Session, message: Message) -> Response | str:
     if session.classic:
-        return Response("Pong")
-    return Response("Success", None, (_PING, ("Timestamp", session.manager.timestamp())))
+        return PONG
+    return f"Ping: Pong\r\nTimestamp: {session.manager.timestamp()}\r\n"
 
 
 @action(
@@ -139,7 +140,7 @@ def user_event(session: Session, message: Message) -> Response:
         if not (head.startswith("action:") or head == "userevent:"):
             lines.append(line)
     session.manager.hub.publish("UserEvent", Privilege.USER, lines)
-    return success("Event Sent")
+    return EVENT_SENT
 
 
 @action(
@@ -170,9 +171,8 @@ async def _wait(session: Session, waiter: asyncio.Future[None], timeout: float |
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(waiter, timeout)
     session.waiter = None
-    response = success("Waiting for Event completed.")
-    response.events.append(("WaitEventComplete", ()))  # the events that came follow it
-    return response
+    # the events that came follow WaitEventComplete, as Asterisk sends them
+    return Response("Success", "Waiting for Event completed.", events=(("WaitEventComplete", ()),))
 
 
 @action(
