@@ -59,7 +59,8 @@ class Manager:
         self.security = SecurityEvents(self)
         self.sessions: dict[int, Session] = {}
         self.unauthenticated = 0
-        self._stamp = (0.0, "")
+        self._stamp_time = 0.0
+        self._stamp_text = ""
         self._reload_settings = reload_settings
         pbx.bus.subscribe(self._on_pbx_event)
         pbx.reloaders["manager"] = self.reload
@@ -72,11 +73,10 @@ class Manager:
     def timestamp(self) -> str:
         """``now`` as ``seconds.micros``; reused within 100 µs (formatting floats is dear)."""
         now = self.clock()
-        last, text = self._stamp
-        if 0.0 <= now - last < 0.0001:
-            return text
-        text = f"{now:.6f}"
-        self._stamp = (now, text)
+        if 0.0 <= now - self._stamp_time < 0.0001:
+            return self._stamp_text
+        self._stamp_time = now
+        self._stamp_text = text = f"{now:.6f}"
         return text
 
     # -- sessions ----------------------------------------------------------------------

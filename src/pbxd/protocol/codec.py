@@ -107,8 +107,35 @@ class Decoder:
             self._error = error
 
     def _lines_in(self, lines: list[str | None] | list[str], out: list[Message]) -> None:
+        """Group lines into messages; a blank line ends one. The hot loop of the server."""
+        if self.classic_output:
+            self._classic_lines_in(lines, out)
+            return
+        current, error = self._lines, self._error
+        limit = self.max_headers if self.max_headers is not None else 1 << 62
+        emit_empty = self.emit_empty
+        for line in lines:
+            if line:
+                current.append(line)
+            elif line is None:  # a line over the limit: the message it is in gets the error
+                if error is None:
+                    error = LINE_TOO_LONG
+            elif current or error is not None or emit_empty:
+                if len(current) > limit:
+                    del current[limit:]
+                    error = TOO_MANY_HEADERS
+                out.append(Message(current, error))
+                current = []
+                error = None
+        if len(current) > limit:
+            del current[limit:]
+            error = TOO_MANY_HEADERS
+        self._lines, self._error = current, error
+
+    def _classic_lines_in(self, lines: list[str | None] | list[str], out: list[Message]) -> None:
+        """As ``_lines_in``, also folding AMI 1.0 ``Response: Follows`` bodies."""
         current = self._lines
-        classic = self.classic_output
+        classic = True
         for line in lines:
             if line is None:  # a line over the limit: the message it is in gets the error
                 self._flag(LINE_TOO_LONG)
