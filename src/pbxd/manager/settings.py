@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..config.conf import Category, ConfigFile, Entry, Problem
-from ..config.values import as_bool, as_choice, as_int, as_list, parse_hostport
+from ..config.values import (
+    HostPort,
+    as_bool,
+    as_choice,
+    as_hostport,
+    as_int,
+    as_list,
+    as_str,
+    report_invalid,
+)
 from .acl import Acl, HostAccessList
 from .filters import EventFilters, FilterError, parse_advanced, parse_legacy
 from .privileges import parse
@@ -80,6 +89,12 @@ class ManagerSettings:
     users: dict[str, User] = field(default_factory=dict)
 
 
+def _note(
+    where: Entry | Category, problems: list[Problem], text: str, severity: str = "warning"
+) -> None:
+    problems.append(Problem(where.file, where.line, severity, text))  # type: ignore[arg-type]
+
+
 def manager_settings(
     config: ConfigFile, acls: dict[str, HostAccessList], problems: list[Problem]
 ) -> ManagerSettings:
@@ -93,13 +108,10 @@ def manager_settings(
             continue
         user = _read_user(category, settings, acls, problems)
         if user.name.lower() in settings.users:
-            problems.append(
-                Problem(
-                    category.file,
-                    category.line,
-                    "warning",
-                    f"manager user '{user.name}' defined twice; the first one is used",
-                )
+            _note(
+                category,
+                problems,
+                f"manager user '{user.name}' defined twice; the first one is used",
             )
             continue
         settings.users[user.name.lower()] = user
@@ -111,27 +123,15 @@ def _read_general(general: Category, s: ManagerSettings, problems: list[Problem]
     s.enabled = as_bool(get("enabled"), s.enabled, problems)
     s.webenabled = as_bool(get("webenabled"), s.webenabled, problems)
     s.port = as_int(get("port"), s.port, problems, minimum=1, maximum=65535)
-    s.bindaddr = _address(get("bindaddr"), s.bindaddr, problems)
-    s.tlsbindaddr = s.bindaddr
+    s.bindaddr = as_hostport(get("bindaddr"), HostPort(s.bindaddr), problems).host
     s.tlsenable = as_bool(get("tlsenable"), s.tlsenable, problems)
-    entry = get("tlsbindaddr")
-    if entry is not None:
-        hostport = parse_hostport(entry.value)
-        if hostport is None:
-            problems.append(
-                Problem(
-                    entry.file,
-                    entry.line,
-                    "warning",
-                    f"invalid value '{entry.value}' for 'tlsbindaddr' (expected address[:port])",
-                )
-            )
-        else:
-            s.tlsbindaddr = hostport.host
-            s.tlsport = hostport.port or s.tlsport
-    s.tlscertfile = get("tlscertfile").value if get("tlscertfile") else s.tlscertfile
-    s.tlsprivatekey = get("tlsprivatekey").value if get("tlsprivatekey") else s.tlsprivatekey
-    s.tlscipher = get("tlscipher").value if get("tlscipher") else s.tlscipher
+    tls = as_hostport(
+        get("tlsbindaddr"), HostPort(s.bindaddr, s.tlsport), problems, default_port=s.tlsport
+    )
+    s.tlsbindaddr, s.tlsport = tls.host, tls.port or s.tlsport
+    s.tlscertfile = as_str(get("tlscertfile"), s.tlscertfile, problems)
+    s.tlsprivatekey = as_str(get("tlsprivatekey"), s.tlsprivatekey, problems)
+    s.tlscipher = as_str(get("tlscipher"), s.tlscipher, problems)
     s.displayconnects = as_bool(get("displayconnects"), s.displayconnects, problems)
     s.timestampevents = as_bool(get("timestampevents"), s.timestampevents, problems)
     s.allowmultiplelogin = as_bool(get("allowmultiplelogin"), s.allowmultiplelogin, problems)
@@ -146,31 +146,9 @@ def _read_general(general: Category, s: ManagerSettings, problems: list[Problem]
     s.max_queue = size * 1024
     for entry in general.entries:
         if entry.key.lower() not in GENERAL_KEYS:
-            problems.append(
-                Problem(
-                    entry.file,
-                    entry.line,
-                    "warning",
-                    f"unknown option '{entry.key}' in manager.conf [general] (ignored)",
-                )
+            _note(
+                entry, problems, f"unknown option '{entry.key}' in manager.conf [general] (ignored)"
             )
-
-
-def _address(entry: Entry | None, default: str, problems: list[Problem]) -> str:
-    if entry is None:
-        return default
-    hostport = parse_hostport(entry.value)
-    if hostport is None:
-        problems.append(
-            Problem(
-                entry.file,
-                entry.line,
-                "warning",
-                f"invalid value '{entry.value}' for '{entry.key}' (expected an address)",
-            )
-        )
-        return default
-    return hostport.host
 
 
 def _read_user(
@@ -190,13 +168,10 @@ def _read_user(
     if timeout is not None:
         value = as_int(timeout, user.writetimeout, problems)
         if value < 100:
-            problems.append(
-                Problem(
-                    timeout.file,
-                    timeout.line,
-                    "warning",
-                    f"writetimeout {value} ms is below the minimum of 100 ms (ignored)",
-                )
+            _note(
+                timeout,
+                problems,
+                f"writetimeout {value} ms is below the minimum of 100 ms (ignored)",
             )
         else:
             user.writetimeout = value
@@ -208,14 +183,7 @@ def _read_user(
         if key == "setvar":
             name, sep, value = entry.value.partition("=")
             if not sep or not name.strip():
-                problems.append(
-                    Problem(
-                        entry.file,
-                        entry.line,
-                        "warning",
-                        f"invalid setvar '{entry.value}' (expected NAME=VALUE)",
-                    )
-                )
+                report_invalid(entry, "NAME=VALUE", problems)
             else:
                 user.setvars.append((name.strip(), value))
         elif key == "eventfilter" or key.startswith("eventfilter("):
@@ -226,15 +194,12 @@ def _read_user(
                     else parse_advanced(entry.key, entry.value)
                 )
             except FilterError as exc:
-                problems.append(Problem(entry.file, entry.line, "error", str(exc)))
+                _note(entry, problems, str(exc), "error")
         elif key not in USER_KEYS:
-            problems.append(
-                Problem(
-                    entry.file,
-                    entry.line,
-                    "warning",
-                    f"unknown option '{entry.key}' for manager user '{category.name}' (ignored)",
-                )
+            _note(
+                entry,
+                problems,
+                f"unknown option '{entry.key}' for manager user '{category.name}' (ignored)",
             )
     user.filters = filters or None
     return user
