@@ -1,15 +1,29 @@
-"""The PBX object: clock, start and reload times, the bus and the CLI registry."""
+"""The PBX object: clock, ids, channels, the dialplan, the bus and the registries."""
 
 from __future__ import annotations
 
+import itertools
+import logging
 import platform
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from .. import __version__
+from . import causes
+from .applications import APPLICATIONS
 from .bus import Bus, Reloaded, ShuttingDown
+from .channel import ChannelState
 from .cli import CliRegistry, ShowUsage
+from .clock import Clock, RealClock
+from .events import DeviceStateChanged, HungUp, NewChannel, VarSet
+
+if TYPE_CHECKING:
+    from .channel import Channel
+    from .dialplan import Dialplan
+    from .technology import Technology
+
+log = logging.getLogger("pbxd.pbx")
 
 #: The Asterisk release whose manager interface pbxd speaks.
 ASTERISK_VERSION = "20.20.1"
@@ -18,10 +32,10 @@ Reloader = Callable[[], str]  # returns a status word: "Success", "Error", "NotS
 
 
 class PBX:
-    def __init__(self, clock: Callable[[], float] = time.time, system_name: str = "") -> None:
-        self.clock = clock
+    def __init__(self, clock: Clock | None = None, system_name: str = "") -> None:
+        self.clock: Clock = clock or RealClock()
         self.system_name = system_name
-        self.started = clock()
+        self.started = self.clock()
         self.last_reload = self.started
         self.bus = Bus()
         self.cli = CliRegistry()
@@ -29,7 +43,74 @@ class PBX:
         self.current_calls = 0
         self.reloaders: dict[str, Reloader] = {}
         self.verbosity = 3
+        self.channels: dict[str, Channel] = {}  # by name
+        self.dialplan: Dialplan | None = None
+        self.applications = APPLICATIONS
+        self.technologies: dict[str, Technology] = {}
+        self.globals: dict[str, str] = {}
+        self.custom_devices: dict[str, str] = {}
+        self._uniqueids = itertools.count(1)
         self._register_cli()
+
+    # -- channels ------------------------------------------------------------------------
+
+    def new_uniqueid(self) -> str:
+        """``<epoch>.<sequence>``, as Asterisk forms Uniqueid (and Linkedid)."""
+        return f"{int(self.clock())}.{next(self._uniqueids)}"
+
+    def add_channel(self, channel: Channel) -> None:
+        """A channel comes into being: registered, announced, counted."""
+        self.channels[channel.name] = channel
+        self.bus.publish(NewChannel(channel.snapshot()))
+
+    def find_channel(self, name: str) -> Channel | None:
+        """By exact name, else by Uniqueid."""
+        channel = self.channels.get(name)
+        if channel is None:
+            channel = next((c for c in self.channels.values() if c.uniqueid == name), None)
+        return channel
+
+    def destroy_channel(self, channel: Channel) -> None:
+        """The channel is gone: its Hangup event, and it leaves the registry."""
+        if channel.gone:
+            return
+        channel.hung_up.set()
+        self.bus.publish(HungUp(channel.snapshot(), channel.hangup_cause))
+        channel.gone = True
+        if self.channels.get(channel.name) is channel:
+            del self.channels[channel.name]
+        if channel.tech != "Local" or channel.name.endswith(";1"):  # a Local pair is one call
+            self.calls_processed += 1
+
+    def hangup_all(self, cause: int = causes.NORMAL_CLEARING) -> None:
+        for channel in list(self.channels.values()):
+            channel.request_hangup(cause)
+
+    # -- variables and devices -----------------------------------------------------------
+
+    def set_global(self, name: str, value: str) -> None:
+        self.globals[name] = value
+        self.bus.publish(VarSet(None, name, value))
+
+    def device_state(self, device: str) -> str:
+        """NOT_INUSE, INUSE, RINGING, ... for a device (``Custom:`` ones as set)."""
+        if device.lower().startswith("custom:"):
+            return self.custom_devices.get(device.lower(), "UNKNOWN")
+        prefix = device + "-" if "/" in device and "@" not in device else device
+        states = [c.state for c in self.channels.values() if c.name.startswith(prefix)]
+        if not states:
+            return "NOT_INUSE" if "/" in device else "UNKNOWN"
+        if any(s == ChannelState.UP for s in states):
+            return "INUSE"
+        if any(s in (ChannelState.RINGING, ChannelState.RING) for s in states):
+            return "RINGING"
+        return "INUSE"
+
+    def set_custom_device_state(self, device: str, state: str) -> None:
+        key = device.lower()
+        if self.custom_devices.get(key) != state:
+            self.custom_devices[key] = state
+            self.bus.publish(DeviceStateChanged(device, state))
 
     @property
     def version_line(self) -> str:

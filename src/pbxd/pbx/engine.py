@@ -1,0 +1,166 @@
+"""Running the dialplan on a channel: find the step, substitute, run the application, move on."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from . import causes
+from .events import NewExten
+
+if TYPE_CHECKING:
+    from .channel import Channel
+    from .core import PBX
+
+log = logging.getLogger("pbxd.dialplan")
+MAX_STEPS = 100_000  # a dialplan loop this long is a runaway: the channel is hung up
+
+
+class ChannelScope:
+    """What ``${...}`` and dialplan functions see: the channel, then globals."""
+
+    __slots__ = ("channel", "pbx")
+
+    def __init__(self, pbx: PBX, channel: Channel | None) -> None:
+        self.pbx = pbx
+        self.channel = channel
+
+    def get_variable(self, name: str) -> str | None:
+        channel = self.channel
+        if channel is not None:
+            value = channel.get_variable(name)
+            if value is not None:
+                return value
+            builtin = _BUILTINS.get(name)
+            if builtin is not None:
+                return builtin(channel)
+        return self.pbx.globals.get(name)
+
+    def set_variable(self, name: str, value: str) -> None:
+        if self.channel is not None:
+            self.channel.set_variable(name, value)
+        else:
+            self.pbx.set_global(name, value)
+
+
+_BUILTINS = {
+    "CHANNEL": lambda c: c.name,
+    "UNIQUEID": lambda c: c.uniqueid,
+    "CONTEXT": lambda c: c.context,
+    "EXTEN": lambda c: c.exten,
+    "PRIORITY": lambda c: str(c.priority),
+    "EPOCH": lambda c: str(int(c.pbx.clock())),
+    "LANGUAGE": lambda c: c.language,
+    "ACCOUNTCODE": lambda c: c.accountcode,
+    "HANGUPCAUSE": lambda c: str(c.hangup_cause),
+}
+
+
+def substitute(pbx: PBX, channel: Channel | None, text: str) -> str:
+    """``${...}`` and ``$[...]`` in ``text``, as the channel sees them."""
+    if "$" not in text:
+        return text
+    from .expressions import substitute as expand
+
+    return expand(text, ChannelScope(pbx, channel))
+
+
+def goto(channel: Channel, context: str | None, exten: str | None, priority: str | int) -> bool:
+    """Move the channel in the dialplan (a label is looked up); False if there is no such place."""
+    pbx = channel.pbx
+    context = context or channel.context
+    exten = exten or channel.exten
+    if isinstance(priority, str) and not priority.isdigit():
+        found = (
+            pbx.dialplan.find_label(context, exten, priority, channel.caller.number)
+            if pbx.dialplan
+            else None
+        )
+        if found is None:
+            log.warning("Priority '%s' must be a number > 0, or valid label", priority)
+            return False
+        priority = found
+    channel.context, channel.exten, channel.priority = context, exten, int(priority)
+    channel.jumped = True
+    return True
+
+
+async def wait(channel: Channel, seconds: float) -> bool:
+    """Pause the channel; False if it was hung up meanwhile."""
+    if channel.hangup_requested:
+        return False
+    sleeper = asyncio.ensure_future(channel.pbx.clock.sleep(seconds))
+    hangup = asyncio.ensure_future(channel.hung_up.wait())
+    try:
+        await asyncio.wait({sleeper, hangup}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleeper.cancel()
+        hangup.cancel()
+    return not channel.hangup_requested
+
+
+async def run_dialplan(channel: Channel) -> None:
+    """Execute the channel's dialplan until it hangs up or runs off the end, then destroy it."""
+    pbx = channel.pbx
+    try:
+        await execute(channel)
+    except Exception:
+        log.exception("dialplan failed on %s", channel.name)
+        channel.request_hangup(causes.INTERWORKING)
+    finally:
+        if not channel.hangup_requested:
+            channel.request_hangup(causes.NORMAL_CLEARING)
+        pbx.destroy_channel(channel)
+
+
+async def execute(channel: Channel) -> None:
+    pbx = channel.pbx
+    dialplan = pbx.dialplan
+    if dialplan is None:
+        return
+    for _ in range(MAX_STEPS):
+        if channel.hangup_requested:
+            return
+        step = dialplan.find(
+            channel.context, channel.exten, channel.priority, channel.caller.number
+        )
+        if step is None:
+            if channel.priority == 1 or not dialplan.exists(
+                channel.context, channel.exten, 1, channel.caller.number
+            ):
+                log.warning(
+                    "Channel '%s' sent to invalid extension: context,exten,priority=%s,%s,%d",
+                    channel.name,
+                    channel.context,
+                    channel.exten,
+                    channel.priority,
+                )
+                if channel.exten != "i" and dialplan.exists(channel.context, "i", 1):
+                    channel.set_variable("INVALID_EXTEN", channel.exten)
+                    channel.exten, channel.priority = "i", 1
+                    continue
+                channel.request_hangup(
+                    causes.UNALLOCATED if channel.priority == 1 else causes.NORMAL_CLEARING
+                )
+            return  # auto-fallthrough: the end of the extension hangs up
+        app = pbx.applications.get(step.app)
+        data = substitute(pbx, channel, step.data)
+        channel.application, channel.data = step.app, data
+        channel.publish(NewExten(channel.snapshot(), step.app, data))
+        if app is None:
+            log.warning(
+                "No application '%s' for extension (%s, %s, %d)",
+                step.app,
+                channel.context,
+                channel.exten,
+                channel.priority,
+            )
+            channel.request_hangup(causes.NORMAL_CLEARING)
+            return
+        channel.jumped = False
+        await app.handler(channel, data)
+        if not channel.jumped:
+            channel.priority += 1
+    log.warning("Channel '%s' ran %d dialplan steps: hung up as a runaway", channel.name, MAX_STEPS)
+    channel.request_hangup(causes.NORMAL_CLEARING)

@@ -1,0 +1,111 @@
+"""Originating a call: ring a channel, and when it answers run an application or the dialplan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from . import causes
+from .channel import NOBODY, Party
+from .engine import run_dialplan, substitute
+from .events import DialBegin, DialEnd, NewExten
+from .technology import ChannelUnavailable
+
+if TYPE_CHECKING:
+    from .channel import Channel, ChannelSnapshot
+    from .core import PBX
+
+log = logging.getLogger("pbxd.pbx")
+
+#: OriginateResponse ``Reason`` numbers (Asterisk's control frame codes) by DIALSTATUS.
+REASONS = {"ANSWER": 4, "BUSY": 5, "NOANSWER": 3, "CONGESTION": 8, "CHANUNAVAIL": 0, "CANCEL": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: str  # DIALSTATUS
+    reason: int
+    channel: ChannelSnapshot | None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What the answered channel does: an application, or the dialplan at a place."""
+
+    application: str = ""
+    data: str = ""
+    context: str = ""
+    exten: str = ""
+    priority: int = 1
+
+
+async def originate(
+    pbx: PBX,
+    dest: str,
+    target: Target,
+    *,
+    timeout: float = 30.0,
+    caller: Party = NOBODY,
+    variables: Sequence[tuple[str, str]] = (),
+    account: str = "",
+) -> Outcome:
+    """Ring ``dest`` (``Tech/resource``); on answer start ``target`` and return at once."""
+    tech_name, _, resource = dest.partition("/")
+    technology = pbx.technologies.get(tech_name.lower())
+    if technology is None or not resource:
+        log.warning("No such channel type '%s' (in %s)", tech_name, dest)
+        return Outcome("CHANUNAVAIL", 0, None)
+    try:
+        channel = technology.request(resource, None, caller)
+    except ChannelUnavailable as exc:
+        log.warning("Unable to request channel %s: %s", dest, exc)
+        return Outcome("CHANUNAVAIL", 0, None)
+    if account:
+        channel.set_accountcode(account)
+    for name, value in variables:
+        channel.set_variable(name, value)
+    if caller != NOBODY:
+        channel.set_connected(caller.number, caller.name)
+    channel.publish(DialBegin(None, channel.snapshot(), resource))
+    status = await technology.call(channel, timeout)
+    channel.publish(DialEnd(None, channel.snapshot(), status))
+    snapshot = channel.snapshot()
+    if status != "ANSWER":
+        channel.request_hangup(
+            {"BUSY": causes.USER_BUSY, "CONGESTION": causes.CONGESTION}.get(
+                status, causes.NO_ANSWER
+            )
+        )
+        pbx.destroy_channel(channel)
+        return Outcome(status, REASONS.get(status, 0), snapshot)
+    if target.application:
+        asyncio.ensure_future(_run_application(channel, target.application, target.data))
+    else:
+        channel.context, channel.exten, channel.priority = (
+            target.context,
+            target.exten,
+            target.priority,
+        )
+        asyncio.ensure_future(run_dialplan(channel))
+    return Outcome(status, REASONS[status], snapshot)
+
+
+async def _run_application(channel: Channel, name: str, data: str) -> None:
+    """The Application form: run one application on the answered channel, then hang up."""
+    pbx = channel.pbx
+    try:
+        app = pbx.applications.get(name)
+        if app is None:
+            log.warning("No such application '%s'", name)
+            return
+        data = substitute(pbx, channel, data)
+        channel.application, channel.data = app.name, data
+        channel.publish(NewExten(channel.snapshot(), app.name, data))
+        await app.handler(channel, data)
+    finally:
+        if not channel.hangup_requested:
+            channel.request_hangup(causes.NORMAL_CLEARING)
+        pbx.destroy_channel(channel)

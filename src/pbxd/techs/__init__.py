@@ -1,0 +1,1 @@
+"""Channel technologies (plug-ins the PBX looks up by name)."""

@@ -1,0 +1,119 @@
+"""Local channels: a pair of channels (;1 and ;2) that loops a call back into the dialplan.
+
+``Local/exten@context`` gives ;1 to whoever asked for it; calling it starts the dialplan at
+exten@context on ;2. An answer on ;2 answers ;1; a hangup on either side hangs up the other.
+``/n`` keeps the pair in the call (no optimization away).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import TYPE_CHECKING
+
+from ..pbx import causes
+from ..pbx.channel import Channel, ChannelState, Party
+from ..pbx.engine import run_dialplan
+from ..pbx.events import LocalBridge
+from ..pbx.technology import ChannelUnavailable
+
+if TYPE_CHECKING:
+    from ..pbx.core import PBX
+
+
+class LocalPair:
+    """The driver of both halves."""
+
+    def __init__(self, one: Channel, two: Channel, context: str, exten: str, keep: bool) -> None:
+        self.one, self.two = one, two
+        self.context, self.exten = context, exten
+        self.keep = keep
+        self.answered = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def state_changed(self, channel: Channel) -> None:
+        if channel is self.two and channel.state == ChannelState.UP:
+            self.one.set_state(ChannelState.UP)
+            self.answered.set()
+        elif channel is self.two and channel.state == ChannelState.RINGING:
+            self.one.set_state(ChannelState.RINGING)
+        elif (
+            channel is self.one
+            and channel.state == ChannelState.UP
+            and self.two.state != ChannelState.UP
+        ):
+            self.two.set_state(ChannelState.UP)
+
+    def hangup_requested(self, channel: Channel) -> None:
+        other = self.two if channel is self.one else self.one
+        if not other.hangup_requested:
+            other.request_hangup(channel.hangup_cause or causes.NORMAL_CLEARING)
+        self.answered.set()
+
+
+class LocalTechnology:
+    name = "Local"
+
+    def __init__(self, pbx: PBX) -> None:
+        self.pbx = pbx
+        self._sequence = itertools.count(1)
+
+    def request(self, resource: str, requestor: Channel | None, caller: Party) -> Channel:
+        target, _, options = resource.partition("/")
+        exten, _, context = target.partition("@")
+        context = context or "default"
+        if not exten:
+            raise ChannelUnavailable(
+                f"Local channel '{resource}' has no extension", causes.UNALLOCATED
+            )
+        base = f"Local/{exten}@{context}-{next(self._sequence):08x}"
+        pbx = self.pbx
+        one = Channel(
+            pbx, base + ";1", "Local", context=context, exten=exten, caller=caller, parent=requestor
+        )
+        two = Channel(
+            pbx,
+            base + ";2",
+            "Local",
+            context=context,
+            exten=exten,
+            state=ChannelState.RING,
+            linkedid=one.linkedid,
+            caller=caller,
+            parent=requestor,
+        )
+        pair = LocalPair(one, two, context, exten, "n" in options)
+        one.driver = two.driver = pair
+        pbx.add_channel(one)
+        pbx.add_channel(two)
+        return one
+
+    async def call(self, channel: Channel, timeout: float) -> str:
+        pair = channel.driver
+        assert isinstance(pair, LocalPair)
+        two = pair.two
+        two.inherit_from(channel)
+        for key, value in channel.variables.items():
+            two.variables.setdefault(key, value)
+        channel.publish(
+            LocalBridge(channel.snapshot(), two.snapshot(), pair.context, pair.exten, not pair.keep)
+        )
+        pair.task = asyncio.ensure_future(run_dialplan(two))
+        sleeper = asyncio.ensure_future(self.pbx.clock.sleep(timeout))
+        answered = asyncio.ensure_future(pair.answered.wait())
+        try:
+            await asyncio.wait({sleeper, answered}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            answered.cancel()
+        if channel.state == ChannelState.UP:
+            return "ANSWER"
+        if two.hangup_requested or channel.hangup_requested:
+            cause = two.hangup_cause
+            return {causes.USER_BUSY: "BUSY", causes.CONGESTION: "CONGESTION"}.get(
+                cause,
+                "NOANSWER"
+                if cause in (causes.NO_ANSWER, causes.NORMAL_CLEARING)
+                else "CHANUNAVAIL",
+            )
+        return "NOANSWER"
