@@ -7,9 +7,10 @@ import logging
 import signal
 from dataclasses import replace
 
-from .configuration import Configuration, reload_manager
+from .configuration import Configuration, reload_dialplan, reload_manager
 from .manager.server import Manager
 from .pbx.core import PBX
+from .techs.local import LocalTechnology
 from .transport.tcp import listen, tls_context
 
 log = logging.getLogger("pbxd")
@@ -19,6 +20,9 @@ class Application:
     def __init__(self, configuration: Configuration, loop: asyncio.AbstractEventLoop) -> None:
         self.configuration = configuration
         self.pbx = PBX()
+        self.pbx.technologies["local"] = LocalTechnology(self.pbx)
+        self.pbx.dialplan = configuration.dialplan
+        self.pbx.reloaders["pbx_config"] = self._reload_dialplan
         self.manager = Manager(
             configuration.manager,
             self.pbx,
@@ -27,6 +31,13 @@ class Application:
         )
         self.servers: list[asyncio.Server] = []
         self.stopped = asyncio.Event()
+
+    def _reload_dialplan(self) -> str:
+        dialplan = reload_dialplan(self.configuration)
+        if dialplan is None:
+            return "Error"
+        self.pbx.dialplan = dialplan
+        return "Success"
 
     @property
     def ami_address(self) -> tuple[str, int] | None:
@@ -56,6 +67,7 @@ class Application:
 
     async def stop(self, restart: bool = False) -> None:
         self.pbx.shutdown(restart)
+        self.pbx.hangup_all()
         for session in list(self.manager.sessions.values()):
             session.close()
         for server in self.servers:

@@ -13,6 +13,7 @@ from .config.conf import ConfigFile, Problem, load
 from .config.directories import Directories
 from .manager.acl import load_named_acls
 from .manager.settings import ManagerSettings, manager_settings
+from .pbx.dialplan import Dialplan
 
 SECRET_PLACEHOLDER = "@ADMIN_SECRET@"
 
@@ -22,6 +23,7 @@ class Configuration:
     directory: Path
     directories: Directories
     manager: ManagerSettings
+    dialplan: Dialplan | None = None
     files: dict[str, ConfigFile] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
@@ -73,7 +75,24 @@ def load_configuration(
         settings = ManagerSettings()
     else:
         settings = manager_settings(manager_conf, acls, problems)
-    return Configuration(root, directories, settings, files, problems)
+    dialplan = None
+    extensions = files.get("extensions.conf")
+    if extensions is not None:
+        dialplan = Dialplan.load(extensions)
+        problems.extend(dialplan.problems)
+    return Configuration(root, directories, settings, dialplan, files, problems)
+
+
+def reload_dialplan(configuration: Configuration) -> Dialplan | None:
+    """extensions.conf read again; None (the old dialplan stays) if it has errors."""
+    problems: list[Problem] = []
+    config = _load_optional(configuration.directory, "extensions.conf", problems)
+    if config is None:
+        return None
+    dialplan = Dialplan.load(config)
+    if any(p.severity == "error" for p in problems + list(dialplan.problems)):
+        return None
+    return dialplan
 
 
 def reload_manager(configuration: Configuration) -> ManagerSettings | None:

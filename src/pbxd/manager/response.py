@@ -37,6 +37,7 @@ class Response:
     events: tuple[tuple[str, Fields], ...] = ()
     close: bool = False
     classic_output: str | None = None  # AMI 1.0 Command body, ended by --END COMMAND--
+    raw_events: tuple[str, ...] = ()  # events rendered by the handler, after ``events``
 
     def encode(self, action_id: str) -> bytes:
         if self.classic_output is not None:
@@ -59,6 +60,8 @@ class Response:
         text += "\r\n"
         for name, fields in self.events:
             text += session_event(name, action_id, fields)
+        if self.raw_events:
+            text += "".join(self.raw_events)
         return text.encode("utf-8", "surrogateescape")
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..pbx.bus import Reloaded, ShuttingDown
+from .channel_events import ChannelEventTranslator
 from .events import EventHub
 from .privileges import Privilege
 from .registry import ACTIONS, ActionRegistry, ActionSpec
@@ -63,6 +64,7 @@ class Manager:
         self._stamp_text = ""
         self._reload_settings = reload_settings
         pbx.bus.subscribe(self._on_pbx_event)
+        pbx.bus.subscribe(ChannelEventTranslator(self))
         pbx.reloaders["manager"] = self.reload
         register_cli(self)
 

@@ -129,6 +129,7 @@ class Channel:
         self.gone = False  # destroyed: no more events
         self.absolute_timeout: object | None = None
         self.jumped = False  # set by a Goto-like application: the engine does not step on
+        self.interrupted = asyncio.Event()  # set by a redirect: the running application ends
         self.driver: ChannelDriver | None = None  # the technology side of this channel
         if parent is not None:
             self.inherit_from(parent)
@@ -234,6 +235,10 @@ class Channel:
                 self.variables[key] = value
             elif key.startswith("_"):
                 self.variables[key[1:]] = value
+
+    def redirect(self) -> None:
+        """End the running application; the dialplan goes on where ``goto`` put it."""
+        self.interrupted.set()
 
     # -- hanging up ----------------------------------------------------------------------
 

@@ -79,8 +79,6 @@ class PBX:
         channel.gone = True
         if self.channels.get(channel.name) is channel:
             del self.channels[channel.name]
-        if channel.tech != "Local" or channel.name.endswith(";1"):  # a Local pair is one call
-            self.calls_processed += 1
 
     def hangup_all(self, cause: int = causes.NORMAL_CLEARING) -> None:
         for channel in list(self.channels.values()):
@@ -138,6 +136,9 @@ class PBX:
         self.bus.publish(ShuttingDown(restart))
 
     def _register_cli(self) -> None:
+        from .cli_commands import register_cli
+
+        register_cli(self)
         cli = self.cli
 
         @cli.register("core show version", "Display version info")

@@ -88,27 +88,39 @@ def goto(channel: Channel, context: str | None, exten: str | None, priority: str
 
 async def wait(channel: Channel, seconds: float) -> bool:
     """Pause the channel; False if it was hung up meanwhile."""
-    if channel.hangup_requested:
-        return False
-    sleeper = asyncio.ensure_future(channel.pbx.clock.sleep(seconds))
-    hangup = asyncio.ensure_future(channel.hung_up.wait())
+    return await wait_for_hangup(channel, seconds)
+
+
+async def wait_for_hangup(channel: Channel, seconds: float | None = None) -> bool:
+    """Until hangup, a redirect, or ``seconds``; True if the channel is still up."""
+    if channel.hangup_requested or channel.interrupted.is_set():
+        return not channel.hangup_requested
+    waits = {
+        asyncio.ensure_future(channel.hung_up.wait()),
+        asyncio.ensure_future(channel.interrupted.wait()),
+    }
+    if seconds is not None:
+        waits.add(asyncio.ensure_future(channel.pbx.clock.sleep(seconds)))
     try:
-        await asyncio.wait({sleeper, hangup}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        sleeper.cancel()
-        hangup.cancel()
+        for waiting in waits:
+            waiting.cancel()
     return not channel.hangup_requested
 
 
 async def run_dialplan(channel: Channel) -> None:
     """Execute the channel's dialplan until it hangs up or runs off the end, then destroy it."""
     pbx = channel.pbx
+    pbx.calls_processed += 1  # as Asterisk counts: every dialplan run is a call
+    pbx.current_calls += 1
     try:
         await execute(channel)
     except Exception:
         log.exception("dialplan failed on %s", channel.name)
         channel.request_hangup(causes.INTERWORKING)
     finally:
+        pbx.current_calls -= 1
         if not channel.hangup_requested:
             channel.request_hangup(causes.NORMAL_CLEARING)
         pbx.destroy_channel(channel)
@@ -160,6 +172,7 @@ async def execute(channel: Channel) -> None:
             return
         channel.jumped = False
         await app.handler(channel, data)
+        channel.interrupted.clear()
         if not channel.jumped:
             channel.priority += 1
     log.warning("Channel '%s' ran %d dialplan steps: hung up as a runaway", channel.name, MAX_STEPS)

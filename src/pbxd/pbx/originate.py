@@ -105,6 +105,10 @@ async def _run_application(channel: Channel, name: str, data: str) -> None:
         channel.application, channel.data = app.name, data
         channel.publish(NewExten(channel.snapshot(), app.name, data))
         await app.handler(channel, data)
+        if channel.jumped and not channel.hangup_requested:  # redirected into the dialplan
+            channel.interrupted.clear()
+            await run_dialplan(channel)
+            return
     finally:
         if not channel.hangup_requested:
             channel.request_hangup(causes.NORMAL_CLEARING)

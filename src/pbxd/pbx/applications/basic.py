@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from .. import causes
 from ..channel import ChannelState
-from ..engine import goto, wait
+from ..engine import ChannelScope, goto, wait, wait_for_hangup
 from ..events import UserEventRaised
 from . import application, split_args
 
@@ -71,7 +71,7 @@ def set_variable(channel: Channel, name: str, value: str) -> None:
     if name.endswith(")") and "(" in name:
         from ..functions import write_function
 
-        write_function(channel.pbx, channel, name, value)
+        write_function(ChannelScope(channel.pbx, channel), name, value)
     else:
         channel.set_variable(name, value)
 
@@ -153,7 +153,7 @@ async def congestion(channel: Channel, data: str) -> None:
 
 @application("Echo", "Echo media, DTMF back to the calling party.", "Echo()")
 async def echo(channel: Channel, data: str) -> None:
-    await channel.hung_up.wait()  # the technology echoes media; the channel stays until hangup
+    await wait_for_hangup(channel)  # the technology echoes media; the channel stays till hangup
 
 
 @application(
