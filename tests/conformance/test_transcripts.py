@@ -25,8 +25,6 @@ from support.transcript import Transcript, load, load_all, normalise, parse
 #: Whole scenarios that cannot run yet: name -> (issue, why).
 SCENARIO_SKIPS: dict[str, tuple[int, str]] = {
     "13_originate_async": (3, "Originate, Local channels and their call events"),
-    "14_status_coreshowchannels": (3, "Status/CoreShowChannels need live channels"),
-    "17_getvar_setvar": (3, "Getvar/Setvar of globals, dialplan functions, channel variables"),
     "18_db": (4, "DBPut/DBGet/DBDel/DBDelTree (ASTdb)"),
     "19_extensionstate": (4, "ExtensionState and hints"),
     "20_mailbox": (4, "MailboxCount/MailboxStatus (voicemail)"),
@@ -38,13 +36,6 @@ SCENARIO_SKIPS: dict[str, tuple[int, str]] = {
 #: Single sent actions (and the server's answer to them) left out of a scenario that runs.
 STEP_SKIPS: tuple[Skip, ...] = (
     Skip(3, "Originate and the channel events it causes", "Originate"),
-    Skip(3, "channel action", "Hangup"),
-    Skip(3, "channel action", "Redirect"),
-    Skip(3, "channel action", "AbsoluteTimeout"),
-    Skip(3, "channel/global variables and dialplan functions", "Getvar"),
-    Skip(3, "channel/global variables", "Setvar"),
-    Skip(3, "channel status", "Status"),
-    Skip(3, "dialplan listing", "ShowDialPlan"),
     Skip(3, "module management", "ModuleCheck"),
     Skip(3, "logger", "LoggerRotate"),
     Skip(3, "CLI lists channels and calls processed", "Command", ("Command", "core show channels")),

@@ -238,8 +238,8 @@ def _match_core(pattern: str, data: str, mode: _Mode) -> int:
             end = pattern.find("]", p + 1)
             if end < 0:
                 return 0
-            if end == p + 1:
-                p += 1
+            if end == p + 1:  # an empty set is ignored
+                p = end + 1
                 continue
             index, found = p + 1, False
             while index < end:
