@@ -35,6 +35,16 @@ exten => 300,1,Busy(2)
 
 exten => 400,1,Goto(queues,500,1)
 
+exten => 700,1,Dial(Local/100@default&Local/300@default,10)
+ same => n,Hangup()
+
+exten => 710,1,Answer()
+ same => n,Dial(Local/300@default,10,g)
+ same => n,Set(AFTER=${DIALSTATUS})
+ same => n,Wait(100)
+
+exten => 720,1,Dial(Local/100@default,10,S(2))
+
 [queues]
 exten => 500,1,Answer()
  same => n,UserEvent(Reached,Where: queues)
@@ -135,5 +145,52 @@ def test_unknown_technology_and_extension() -> None:
         outcome = await task
         assert outcome.status != "ANSWER"
         assert pbx.channels == {}
+
+    run(scenario)
+
+
+def test_dial_bridges_the_first_answer_and_cancels_the_rest() -> None:
+    async def scenario() -> None:
+        pbx, clock, seen = make_pbx()
+        await originate(pbx, "Local/700@default", Target("Wait", "60"))
+        await clock.advance(0.1)
+        bridges = list(pbx.bridges.values())
+        assert len(bridges) == 1 and len(bridges[0].channels) == 2
+        caller = next(c for c in pbx.channels.values() if c.name.startswith("Local/700") and c.name.endswith(";2"))
+        ends = [e for e in seen if isinstance(e, ev.DialEnd) and e.caller is not None]
+        assert sorted(e.status for e in ends) == ["ANSWER", "CANCEL"]
+        assert caller.get_variable("DIALEDPEERNAME", ) and caller.bridge_id == bridges[0].uniqueid
+        kinds = [type(e).__name__ for e in seen]
+        assert kinds.count("BridgeCreated") == 1 and kinds.count("BridgeEntered") == 2
+        await clock.advance(31)  # Wait(30) at 100 ends: the callee hangs up, so does the caller
+        assert pbx.channels == {} and pbx.bridges == {}
+        assert [type(e).__name__ for e in seen].count("BridgeDestroyed") == 1
+
+    run(scenario)
+
+
+def test_dial_status_busy_and_going_on() -> None:
+    async def scenario() -> None:
+        pbx, clock, seen = make_pbx()
+        await originate(pbx, "Local/710@default", Target("Wait", "200"))
+        await clock.advance(3)
+        caller = next(c for c in pbx.channels.values() if c.name.startswith("Local/710") and c.name.endswith(";2"))
+        assert caller.get_variable("DIALSTATUS") in ("BUSY", "NOANSWER")
+        assert caller.get_variable("AFTER") == caller.get_variable("DIALSTATUS")
+        pbx.hangup_all()
+        await clock.advance(1)
+        assert pbx.channels == {}
+
+    run(scenario)
+
+
+def test_dial_time_limit() -> None:
+    async def scenario() -> None:
+        pbx, clock, seen = make_pbx()
+        await originate(pbx, "Local/720@default", Target("Wait", "60"))
+        await clock.advance(1)
+        assert len(pbx.bridges) == 1
+        await clock.advance(1.5)
+        assert pbx.bridges == {} and pbx.channels == {}
 
     run(scenario)

@@ -248,7 +248,7 @@ class Channel:
 
     def request_hangup(self, cause: int = causes.NORMAL_CLEARING, soft: bool = True) -> None:
         """Ask the channel to hang up; whatever runs on it notices and ends."""
-        if self.gone:
+        if self.gone or self.hung_up.is_set():
             return
         if self.hangup_cause == causes.UNKNOWN:
             self.hangup_cause = cause

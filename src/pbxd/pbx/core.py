@@ -19,6 +19,7 @@ from .clock import Clock, RealClock
 from .events import DeviceStateChanged, HungUp, NewChannel, VarSet
 
 if TYPE_CHECKING:
+    from .bridge import Bridge
     from .channel import Channel
     from .dialplan import Dialplan
     from .technology import Technology
@@ -44,6 +45,7 @@ class PBX:
         self.reloaders: dict[str, Reloader] = {}
         self.verbosity = 3
         self.channels: dict[str, Channel] = {}  # by name
+        self.bridges: dict[str, Bridge] = {}  # by id
         self.dialplan: Dialplan | None = None
         self.applications = APPLICATIONS
         self.technologies: dict[str, Technology] = {}
@@ -74,6 +76,9 @@ class PBX:
         """The channel is gone: its Hangup event, and it leaves the registry."""
         if channel.gone:
             return
+        bridge = self.bridges.get(channel.bridge_id)
+        if bridge is not None:
+            bridge.leave(channel)
         channel.hung_up.set()
         self.bus.publish(HungUp(channel.snapshot(), channel.hangup_cause))
         channel.gone = True

@@ -1,0 +1,175 @@
+"""Dial: ring one or more destinations at once, bridge the first that answers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .. import causes
+from ..bridge import Bridge
+from ..channel import ChannelState
+from ..engine import wait_for_hangup
+from ..events import DialBegin, DialEnd
+from ..technology import ChannelUnavailable
+from . import application, split_args
+
+if TYPE_CHECKING:
+    from ..channel import Channel
+
+log = logging.getLogger("pbxd.dialplan")
+
+#: The hangup cause a caller gets for each outcome when Dial gives up.
+FAILURE_CAUSES = {
+    "BUSY": causes.USER_BUSY,
+    "NOANSWER": causes.NO_ANSWER,
+    "CONGESTION": causes.CONGESTION,
+    "CHANUNAVAIL": causes.CHAN_NOT_IMPLEMENTED,
+}
+_OPTION = re.compile(r"([A-Za-z])(?:\(([^)]*)\))?")
+
+
+@dataclass
+class DialOptions:
+    go_on: bool = False  # g: continue in the dialplan when the callee hangs up
+    ringing: bool = False  # r: indicate ringing to the caller
+    limit: float | None = None  # L(x[:...]) / S(x): seconds the bridged call may last
+
+    @classmethod
+    def parse(cls, text: str) -> DialOptions:
+        options = cls()
+        for letter, argument in _OPTION.findall(text):
+            if letter == "g":
+                options.go_on = True
+            elif letter == "r":
+                options.ringing = True
+            elif letter == "L" and argument:
+                options.limit = _number(argument.split(":")[0]) / 1000
+            elif letter == "S" and argument:
+                options.limit = _number(argument)
+        return options
+
+
+def _number(text: str) -> float:
+    try:
+        return max(float(text), 0.0)
+    except ValueError:
+        return 0.0
+
+
+@application(
+    "Dial",
+    "Attempt to connect to another device or endpoint and bridge the call.",
+    "Dial(Technology/Resource[&Technology2/Resource2[&...]][,timeout[,options[,URL]]])",
+)
+async def dial(caller: Channel, data: str) -> None:
+    args = split_args(data)
+    targets = [t.strip() for t in args[0].split("&") if t.strip()]
+    timeout = _number(args[1]) if len(args) > 1 and args[1].strip() else None
+    options = DialOptions.parse(args[2] if len(args) > 2 else "")
+    status = await _dial(caller, targets, timeout, options)
+    caller.set_variable("DIALSTATUS", status)
+
+
+async def _dial(
+    caller: Channel, targets: list[str], timeout: float | None, options: DialOptions
+) -> str:
+    pbx = caller.pbx
+    outbound: list[tuple[Channel, str]] = []
+    for target in targets:
+        tech_name, _, resource = target.partition("/")
+        technology = pbx.technologies.get(tech_name.lower())
+        if technology is None or not resource:
+            log.warning(
+                "Unable to create channel of type '%s' (cause 66 - Channel not implemented)",
+                tech_name,
+            )
+            continue
+        try:
+            channel = technology.request(resource, caller, caller.caller)
+        except ChannelUnavailable as exc:
+            log.warning("Unable to create channel %s: %s", target, exc)
+            continue
+        channel.set_connected(caller.caller.number, caller.caller.name)
+        channel.publish(DialBegin(caller.snapshot(), channel.snapshot(), target))
+        outbound.append((channel, resource))
+    if not outbound:
+        return "CHANUNAVAIL"
+    if options.ringing and caller.state != ChannelState.UP:
+        caller.set_state(ChannelState.RINGING)
+    calls = {
+        asyncio.ensure_future(pbx.technologies[c.tech.lower()].call(c, timeout or 3600.0)): c
+        for c, _ in outbound
+    }
+    watcher = asyncio.ensure_future(wait_for_hangup(caller))
+    answered: Channel | None = None
+    statuses: list[str] = []
+    pending = set(calls)
+    while pending and answered is None:
+        done, _ = await asyncio.wait(pending | {watcher}, return_when=asyncio.FIRST_COMPLETED)
+        pending -= done
+        if watcher in done:
+            break
+        for task in done:
+            status = task.result()
+            channel = calls[task]
+            if status == "ANSWER" and answered is None:
+                answered = channel
+            else:
+                statuses.append(status)
+                channel.publish(DialEnd(caller.snapshot(), channel.snapshot(), status))
+                channel.request_hangup(FAILURE_CAUSES.get(status, causes.NORMAL_CLEARING))
+                pbx.destroy_channel(channel)
+    watcher.cancel()
+    for task in pending:
+        task.cancel()
+    for channel, _ in outbound:
+        if channel is not answered and not channel.gone:
+            channel.publish(DialEnd(caller.snapshot(), channel.snapshot(), "CANCEL"))
+            channel.request_hangup(
+                causes.ANSWERED_ELSEWHERE if answered else causes.NORMAL_CLEARING
+            )
+            pbx.destroy_channel(channel)
+    if answered is None:
+        if caller.hangup_requested:
+            return "CANCEL"
+        for status in ("BUSY", "CONGESTION", "CHANUNAVAIL"):
+            if statuses and all(s == status for s in statuses):
+                return status
+        return "NOANSWER"
+    answered.publish(DialEnd(caller.snapshot(), answered.snapshot(), "ANSWER"))
+    caller.set_variable("DIALEDPEERNAME", answered.name)
+    if caller.state != ChannelState.UP:
+        caller.set_state(ChannelState.UP)
+    await _bridge(caller, answered, options)
+    if not options.go_on and not caller.hangup_requested:
+        caller.request_hangup(answered.hangup_cause or causes.NORMAL_CLEARING)
+    return "ANSWER"
+
+
+async def _bridge(caller: Channel, callee: Channel, options: DialOptions) -> None:
+    """Both in one bridge until either hangs up (or the time limit); the callee then goes."""
+    pbx = caller.pbx
+    bridge = Bridge(pbx)
+    bridge.join(caller)
+    bridge.join(callee)
+    ended = {
+        asyncio.ensure_future(caller.hung_up.wait()),
+        asyncio.ensure_future(callee.hung_up.wait()),
+    }
+    if options.limit:
+        ended.add(asyncio.ensure_future(pbx.clock.sleep(options.limit)))
+    try:
+        await asyncio.wait(ended, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in ended:
+            waiting.cancel()
+    started = callee.answered_at or pbx.clock()
+    caller.set_variable("ANSWEREDTIME", str(int(pbx.clock() - started)))
+    bridge.leave(caller)
+    if not callee.hangup_requested:
+        callee.request_hangup(causes.NORMAL_CLEARING)
+    pbx.destroy_channel(callee)
+    bridge.destroy()
