@@ -65,7 +65,9 @@ def test_tree_order_and_boundaries(db: AstDB) -> None:
         ("", None, 5, 0),
     ],
 )
-def test_delete_tree(db: AstDB, family: str, subfamily: str | None, deleted: int, left: int) -> None:
+def test_delete_tree(
+    db: AstDB, family: str, subfamily: str | None, deleted: int, left: int
+) -> None:
     fill(db)
     assert db.delete_tree(family, subfamily) == deleted
     assert len(db.get_tree()) == left

@@ -37,7 +37,12 @@ def test_reference_config_loads_cleanly() -> None:
     step = dialplan.find("default", "100", 1)
     assert step is not None
     assert (step.app, step.data, step.exten, step.file, step.line) == (
-        "Answer", "", "100", "extensions.conf", 8)
+        "Answer",
+        "",
+        "100",
+        "extensions.conf",
+        8,
+    )
     assert dialplan.hint("default", "300") == "Custom:foo"
     assert dialplan.hints() == [("default", "300", "Custom:foo")]
 
@@ -45,12 +50,30 @@ def test_reference_config_loads_cleanly() -> None:
 def test_reference_manager_listing_matches_the_transcript() -> None:
     listing = Dialplan.from_path(REFERENCE).list_for_manager("queues")
     assert listing.rows == [
-        {"Context": "queues", "Extension": "500", "Priority": "1", "Application": "Answer",
-         "AppData": "", "Registrar": "pbx_config"},
-        {"Context": "queues", "Extension": "500", "Priority": "2", "Application": "Queue",
-         "AppData": "support", "Registrar": "pbx_config"},
-        {"Context": "queues", "Extension": "500", "Priority": "3", "Application": "Hangup",
-         "AppData": "", "Registrar": "pbx_config"},
+        {
+            "Context": "queues",
+            "Extension": "500",
+            "Priority": "1",
+            "Application": "Answer",
+            "AppData": "",
+            "Registrar": "pbx_config",
+        },
+        {
+            "Context": "queues",
+            "Extension": "500",
+            "Priority": "2",
+            "Application": "Queue",
+            "AppData": "support",
+            "Registrar": "pbx_config",
+        },
+        {
+            "Context": "queues",
+            "Extension": "500",
+            "Priority": "3",
+            "Application": "Hangup",
+            "AppData": "",
+            "Registrar": "pbx_config",
+        },
     ]
     assert (listing.extensions, listing.priorities, listing.contexts) == (1, 3, 1)
 
@@ -259,8 +282,11 @@ def test_priorities_labels_and_problems() -> None:
     assert dialplan.globals == {"PREFIX": "9", "TRUNK": "PJSIP/9"}
     s_steps = [step for step in dialplan.steps("ctx") if step.exten == "s"]
     assert [(s.priority, s.label, s.app) for s in s_steps] == [
-        (1, "start", "Answer"), (2, None, "Set"), (3, "loop", "NoOp"),
-        (6, None, "NoOp"), (7, None, "Dial"),
+        (1, "start", "Answer"),
+        (2, None, "Set"),
+        (3, "loop", "NoOp"),
+        (6, None, "NoOp"),
+        (7, None, "Dial"),
     ]
     dial = dialplan.find("ctx", "s", 7)
     assert dial is not None and (dial.app, dial.data) == ("Dial", "PJSIP/100,30")
@@ -274,10 +300,19 @@ def test_priorities_labels_and_problems() -> None:
     assert unclosed is not None and (unclosed.app, unclosed.data) == ("Wait", "1")
     assert dialplan.find("ctx", "400", 2) is not None
     messages = " | ".join(f"{p.line}:{p.message}" for p in dialplan.problems)
-    for expected in ("10:Unable to register extension", "15:priority 0", "17:Invalid priority",
-                     "18:Invalid priority/label", "19:Label missing", "20:The use of '_.'",
-                     "21:No closing parenthesis", "23:Unknown directive", "24:alternative switch",
-                     "12:old-style", "25:ignorepat"):
+    for expected in (
+        "10:Unable to register extension",
+        "15:priority 0",
+        "17:Invalid priority",
+        "18:Invalid priority/label",
+        "19:Label missing",
+        "20:The use of '_.'",
+        "21:No closing parenthesis",
+        "23:Unknown directive",
+        "24:alternative switch",
+        "12:old-style",
+        "25:ignorepat",
+    ):
         assert expected in messages, expected
 
 
@@ -287,8 +322,10 @@ def test_same_without_exten_is_an_error() -> None:
 
 
 def test_case_and_template_handling() -> None:
-    dialplan = load("[GENERAL]\nautofallthrough=no\n[tpl](!)\nexten => 1,1,NoOp()\n"
-                    "[real](tpl)\nexten => 2,1,NoOp()\n[real](+)\nexten => 3,1,NoOp()\n")
+    dialplan = load(
+        "[GENERAL]\nautofallthrough=no\n[tpl](!)\nexten => 1,1,NoOp()\n"
+        "[real](tpl)\nexten => 2,1,NoOp()\n[real](+)\nexten => 3,1,NoOp()\n"
+    )
     assert dialplan.settings.autofallthrough is False
     assert dialplan.contexts() == ["real"]
     assert [step.exten for step in dialplan.steps("real")] == ["1", "2", "3"]
@@ -368,17 +405,24 @@ def test_show_filters() -> None:
     assert dialplan.show(None, "x") == ["There is no existence of 'x' extension in all contexts"]
     dialplan.add_extension("queues", "501", 1, "NoOp", "runtime")
     assert "  '501' =>          1. NoOp(runtime)                              [pbx_config]" in (
-        dialplan.show("queues"))
+        dialplan.show("queues")
+    )
 
 
 def test_manager_listing_rows() -> None:
     listing = load(SHOW).list_for_manager("default")
     assert {"Context": "default", "IncludeContext": "queues", "Registrar": "pbx_config"} in (
-        listing.rows)
+        listing.rows
+    )
     assert {"Context": "default", "IgnorePattern": "9", "Registrar": "pbx_config"} in listing.rows
     hint = next(row for row in listing.rows if row.get("Priority") == "hint")
-    assert hint == {"Context": "default", "Extension": "300", "Priority": "hint",
-                    "Application": "Custom:foo", "Registrar": "pbx_config"}
+    assert hint == {
+        "Context": "default",
+        "Extension": "300",
+        "Priority": "hint",
+        "Application": "Custom:foo",
+        "Registrar": "pbx_config",
+    }
     labelled = next(row for row in listing.rows if "ExtensionLabel" in row)
     assert labelled["ExtensionLabel"] == "next" and labelled["Priority"] == "2"
     everything = load(SHOW).list_for_manager()

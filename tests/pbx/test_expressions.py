@@ -139,7 +139,9 @@ def test_substitute_never_raises(text: str) -> None:
         ("A:B(c)", "A", 0, 2**31 - 1, False),
     ],
 )
-def test_parse_variable_name(text: str, name: str, offset: int, length: int, function: bool) -> None:
+def test_parse_variable_name(
+    text: str, name: str, offset: int, length: int, function: bool
+) -> None:
     assert parse_variable_name(text) == (name, offset, length, function)
 
 

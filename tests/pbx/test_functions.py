@@ -52,12 +52,16 @@ class FakeChannel:
     cdr: dict[str, str] = field(default_factory=lambda: {"src": "100", "disposition": "ANSWERED"})
 
     def set_caller(self, number: str | None = None, name: str | None = None) -> None:
-        self.caller = Party(self.caller.number if number is None else number,
-                            self.caller.name if name is None else name)
+        self.caller = Party(
+            self.caller.number if number is None else number,
+            self.caller.name if name is None else name,
+        )
 
     def set_connected(self, number: str | None = None, name: str | None = None) -> None:
-        self.connected = Party(self.connected.number if number is None else number,
-                               self.connected.name if name is None else name)
+        self.connected = Party(
+            self.connected.number if number is None else number,
+            self.connected.name if name is None else name,
+        )
 
     def set_language(self, language: str) -> None:
         self.language = language
@@ -281,8 +285,16 @@ def test_separate_args(data: str, delim: str, limit: int | None, result: list[st
 
 @pytest.mark.parametrize(
     ("text", "truth"),
-    [("", False), ("0", False), ("1", True), ("00", False), ("abc", True), ("0abc", False),
-     (" 2", True), ("-1", True)],
+    [
+        ("", False),
+        ("0", False),
+        ("1", True),
+        ("00", False),
+        ("abc", True),
+        ("0abc", False),
+        (" 2", True),
+        ("-1", True),
+    ],
 )
 def test_check_condition(text: str, truth: bool) -> None:
     assert check_condition(text) is truth
@@ -297,9 +309,26 @@ def test_split_call() -> None:
 def test_registry_and_show_functions() -> None:
     names = [entry.name for entry in functions.registered()]
     assert names == sorted(names)
-    for required in ("LEN", "IF", "CUT", "REGEX", "MATH", "RAND", "STRFTIME", "GLOBAL",
-                     "CALLERID", "CONNECTEDLINE", "CHANNEL", "CDR", "DB", "DB_EXISTS",
-                     "DB_DELETE", "DB_KEYS", "DEVICE_STATE", "EXTENSION_STATE"):
+    for required in (
+        "LEN",
+        "IF",
+        "CUT",
+        "REGEX",
+        "MATH",
+        "RAND",
+        "STRFTIME",
+        "GLOBAL",
+        "CALLERID",
+        "CONNECTEDLINE",
+        "CHANNEL",
+        "CDR",
+        "DB",
+        "DB_EXISTS",
+        "DB_DELETE",
+        "DB_KEYS",
+        "DEVICE_STATE",
+        "EXTENSION_STATE",
+    ):
         assert required in names
     lines = functions.show_functions()
     assert lines[0] == "Installed Custom Functions:"

@@ -153,3 +153,12 @@ class UserEventRaised:
     channel: ChannelSnapshot | None
     name: str
     fields: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TextMessage:
+    """Text sent to a channel in a call (SendText)."""
+
+    channel: ChannelSnapshot
+    text: str
+    content_type: str
