@@ -158,3 +158,46 @@ def test_stalled_reader_is_disconnected_and_others_keep_receiving(tmp_path: Path
                 w.close()
 
     run(scenario())
+
+
+def test_classic_dialect_call_events(tmp_path: Path) -> None:
+    """An AMI 1.0 client sees Newchannel with State:, Dial, Link/Unlink and Hangup."""
+    conf = write_conf(tmp_path / "etc", "dialect = classic")
+    (conf / "extensions.conf").write_text(
+        "[default]\nexten => 100,1,Answer()\n same => n,Wait(0.2)\n"
+        "exten => 700,1,Dial(Local/100@default,5)\n"
+    )
+
+    async def scenario() -> None:
+        async with running_pbxd(conf) as app:
+            host, port = app.ami_address  # type: ignore[misc]
+            reader, writer = await asyncio.open_connection(host, port)
+            await reader.readline()
+            await login(reader, writer, "call")
+            writer.write(
+                b"Action: Originate\r\nChannel: Local/700@default\r\nApplication: Wait\r\n"
+                b"Data: 5\r\nAsync: yes\r\n\r\n"
+            )
+            seen: list[bytes] = []
+            while not any(b"Event: Unlink" in m for m in seen):
+                seen.append(await read_message(reader))
+            names = [m.split(b"\r\n", 1)[0] for m in seen]
+            assert (
+                b"Event: Newchannel" in names
+                and b"Event: Dial" in names
+                and b"Event: Link" in names
+            )
+            newchannel = next(m for m in seen if m.startswith(b"Event: Newchannel"))
+            assert b"\r\nState: Down\r\n" in newchannel and b"ChannelState" not in newchannel
+            link = next(m for m in seen if m.startswith(b"Event: Link"))
+            for header in (
+                b"Channel1: ",
+                b"Channel2: ",
+                b"Uniqueid1: ",
+                b"Uniqueid2: ",
+                b"CallerID1: ",
+            ):
+                assert header in link
+            writer.close()
+
+    run(scenario())

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..pbx.bus import Reloaded, ShuttingDown
 from .channel_events import ChannelEventTranslator
+from .classic_events import ClassicEventTranslator
 from .events import EventHub
 from .privileges import Privilege
 from .registry import ACTIONS, ActionRegistry, ActionSpec
@@ -64,7 +65,8 @@ class Manager:
         self._stamp_text = ""
         self._reload_settings = reload_settings
         pbx.bus.subscribe(self._on_pbx_event)
-        pbx.bus.subscribe(ChannelEventTranslator(self))
+        translator = ClassicEventTranslator if settings.classic else ChannelEventTranslator
+        pbx.bus.subscribe(translator(self))
         pbx.reloaders["manager"] = self.reload
         register_cli(self)
 
