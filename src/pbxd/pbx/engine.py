@@ -7,7 +7,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from . import causes
-from .events import NewExten
+from .channel import SOFTHANGUP_APPUNLOAD
+from .events import HangupRequested, NewExten
 
 if TYPE_CHECKING:
     from .channel import Channel
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pbxd.dialplan")
 MAX_STEPS = 100_000  # a dialplan loop this long is a runaway: the channel is hung up
+YIELD_EVERY = 50  # steps run before other tasks get a turn
 
 
 class ChannelScope:
@@ -121,9 +123,21 @@ async def run_dialplan(channel: Channel) -> None:
         channel.request_hangup(causes.INTERWORKING)
     finally:
         pbx.current_calls -= 1
+        await _end_run(channel)
+
+
+async def _end_run(channel: Channel) -> None:
+    """The end of a dialplan run: ``SoftHangupRequest`` (reason: the run ended), then destroy.
+
+    The hangup is announced first and the channel destroyed a moment later, so channels that
+    end together announce their hangups before either is gone, as in Asterisk.
+    """
+    if not channel.gone:
         if not channel.hangup_requested:
             channel.request_hangup(causes.NORMAL_CLEARING)
-        pbx.destroy_channel(channel)
+        channel.publish(HangupRequested(channel.snapshot(), SOFTHANGUP_APPUNLOAD, True))
+        await asyncio.sleep(0)
+    channel.pbx.destroy_channel(channel)
 
 
 async def execute(channel: Channel) -> None:
@@ -131,7 +145,9 @@ async def execute(channel: Channel) -> None:
     dialplan = pbx.dialplan
     if dialplan is None:
         return
-    for _ in range(MAX_STEPS):
+    for step_count in range(MAX_STEPS):
+        if step_count % YIELD_EVERY == YIELD_EVERY - 1:
+            await asyncio.sleep(0)  # a tight Goto loop must not starve other calls
         if channel.hangup_requested:
             return
         step = dialplan.find(
