@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sqlite3
 from dataclasses import replace
 
 from .configuration import Configuration, reload_dialplan, reload_manager
 from .manager.server import Manager
+from .pbx.astdb import AstDB, AstDBError
+from .pbx.clock import Clock
 from .pbx.core import PBX
 from .techs.local import LocalTechnology
 from .transport.tcp import listen, tls_context
@@ -17,11 +20,17 @@ log = logging.getLogger("pbxd")
 
 
 class Application:
-    def __init__(self, configuration: Configuration, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        configuration: Configuration,
+        loop: asyncio.AbstractEventLoop,
+        clock: Clock | None = None,
+    ) -> None:
         self.configuration = configuration
-        self.pbx = PBX()
+        self.pbx = PBX(clock)
         self.pbx.technologies["local"] = LocalTechnology(self.pbx)
         self.pbx.dialplan = configuration.dialplan
+        self.pbx.astdb = open_astdb(configuration)
         self.pbx.reloaders["pbx_config"] = self._reload_dialplan
         self.manager = Manager(
             configuration.manager,
@@ -74,7 +83,20 @@ class Application:
             server.close()
         for server in self.servers:
             await server.wait_closed()
+        if self.pbx.astdb is not None:
+            self.pbx.astdb.close()
         self.stopped.set()
+
+
+def open_astdb(configuration: Configuration) -> AstDB | None:
+    """The ASTdb at ``astdbdir/astdb.sqlite3`` (created if missing); None if it cannot open."""
+    path = configuration.directories.astdbdir / "astdb.sqlite3"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return AstDB(path)
+    except (OSError, AstDBError, sqlite3.Error) as exc:
+        log.error("ASTdb %s not opened: %s", path, exc)
+        return None
 
 
 def override(configuration: Configuration, port: int | None, bind: str | None) -> Configuration:
