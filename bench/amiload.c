@@ -16,6 +16,13 @@
  *   slow    -r R receivers, -S stalled receivers that never read, one sender at
  *           -R events/s, each event carrying "T: <monotonic ns>"; latency
  *           percentiles of the normal receivers
+ *   calls   -r R listeners (Events: on) count every event, Hangup and
+ *           OriginateResponse; -s S originators (Events: call plus a Filter that
+ *           lets only OriginateResponse through) keep -k async Originates in
+ *           flight in all; call setups (OriginateResponse Success) per second,
+ *           then whether every listener saw every call's events
+ *   held    -s S originators keep -k async Originates in flight until -n calls
+ *           answered; prints a READY line, then holds until stdin gives a line
  *
  * The result is one JSON object on the last line of stdout. Every loop is
  * bounded in time. Only the host given with -H is contacted (127.0.0.1).
@@ -39,9 +46,9 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { M_PING, M_FANOUT, M_LOGINS, M_IDLE, M_SLOW };
-enum { R_PING, R_SENDER, R_RECEIVER, R_STALLED, R_LOGIN, R_RATE_SENDER };
-enum { S_CONNECTING, S_LOGIN, S_READY, S_STALLED, S_DEAD };
+enum { M_PING, M_FANOUT, M_LOGINS, M_IDLE, M_SLOW, M_CALLS, M_HELD };
+enum { R_PING, R_SENDER, R_RECEIVER, R_STALLED, R_LOGIN, R_RATE_SENDER, R_ORIG };
+enum { S_CONNECTING, S_LOGIN, S_FILTER, S_READY, S_STALLED, S_DEAD };
 
 #define MAX_WORKERS 16
 #define BIG_INBUF (256 * 1024)
@@ -67,6 +74,11 @@ struct conn {
     uint32_t next_id;
     const char *login; /* the Login action this connection sends */
     int login_len;
+    /* calls/held: an originator's own counts (its worker only) and a listener's
+     * counts (read by the main thread) */
+    uint64_t sent, answered, orig_ok, orig_fail, errors;
+    uint64_t ev_total, ev_hangup, ev_origresp;
+    int depth; /* originator: Originates it keeps in flight */
 };
 
 struct worker {
@@ -80,6 +92,9 @@ struct worker {
     uint64_t responses; /* answers to our actions (after login) */
     uint64_t events;    /* events counted on receivers */
     uint64_t lost;      /* connections lost after login */
+    uint64_t calls_ok;  /* calls/held: OriginateResponse Success seen by originators */
+    uint64_t calls_done; /* ... Success or Failure, plus Originates refused at once */
+    uint64_t orig_sent;  /* Originates sent */
     uint64_t lost_receivers;
     /* latency samples (slow mode), ns */
     uint64_t *lat;
@@ -115,6 +130,12 @@ static double g_timeout = 20.0;
 static const char *g_user = "bench";
 static const char *g_secret = "benchpass";
 static const char *g_idle_events = "off";
+static const char *g_orig_channel = "Local/100@bench";
+static const char *g_orig_app = "Wait";
+static const char *g_orig_data = "0";
+static const char *g_orig_exten = NULL; /* -E EXTEN@CONTEXT: dialplan target instead of -A/-D */
+static int g_orig_filter = 1;           /* originators filter their events down to OriginateResponse */
+static long g_target_calls = 20000;     /* held: calls to bring up */
 
 /* -- shared state ----------------------------------------------------------- */
 static int g_run;     /* phase: senders may start */
@@ -126,6 +147,8 @@ static uint64_t g_last_auth_ns;
 static uint64_t g_start_ns;        /* the run phase began */
 static uint64_t g_stalled_gone_ns; /* when the stalled receiver was disconnected */
 static int g_stalled_gone;
+static int g_orig_stop;          /* calls: originators send no more */
+static long g_orig_budget = -1;  /* held: Originates still to send (shared), -1 = no limit */
 static struct worker g_workers[MAX_WORKERS];
 static struct sockaddr_in g_addr;
 static char g_login_bufs[4][512];
@@ -180,7 +203,7 @@ static void conn_close(struct conn *c) {
 static void conn_lost(struct conn *c) {
     int was = c->state;
     conn_close(c);
-    if (was == S_CONNECTING || was == S_LOGIN) {
+    if (was == S_CONNECTING || was == S_LOGIN || was == S_FILTER) {
         __atomic_fetch_add(&g_failed, 1, __ATOMIC_RELAXED);
     } else if (was == S_STALLED) {
         if (!__atomic_load_n(&g_stalled_gone, __ATOMIC_RELAXED)) {
@@ -402,6 +425,97 @@ static void send_timed_userevents(struct conn *c, int n) {
     }
 }
 
+/* calls/held: the Originate action (all but the ActionID value) */
+static char g_orig_head[1024];
+static int g_orig_head_len;
+static const char FILTER_MSG[] =
+    "Action: Filter\r\nOperation: Add\r\nMatchCriteria: action(include),name(OriginateResponse)\r\n\r\n";
+
+static void make_originate(void) {
+    char target[512];
+    if (g_orig_exten) {
+        const char *at = strchr(g_orig_exten, '@');
+        int elen = at ? (int)(at - g_orig_exten) : (int)strlen(g_orig_exten);
+        snprintf(target, sizeof target, "Exten: %.*s\r\nContext: %s\r\nPriority: 1\r\n", elen,
+                 g_orig_exten, at ? at + 1 : "default");
+    } else {
+        snprintf(target, sizeof target, "Application: %s\r\nData: %s\r\n", g_orig_app, g_orig_data);
+    }
+    g_orig_head_len = snprintf(g_orig_head, sizeof g_orig_head,
+                               "Action: Originate\r\nChannel: %s\r\n%sAsync: yes\r\nActionID: ",
+                               g_orig_channel, target);
+}
+
+static void send_originates(struct conn *c, int n) {
+    char buf[16 * 1100];
+    while (n > 0) {
+        int batch = n > 16 ? 16 : n;
+        char *p = buf;
+        for (int i = 0; i < batch; i++) {
+            memcpy(p, g_orig_head, (size_t)g_orig_head_len);
+            p += g_orig_head_len;
+            p = put_u64(p, ++c->next_id);
+            memcpy(p, "\r\n\r\n", 4);
+            p += 4;
+        }
+        conn_send(c, buf, (int)(p - buf));
+        n -= batch;
+    }
+}
+
+/* An originator keeps c->depth Originates in flight (sent, no OriginateResponse yet, not
+ * refused), until told to stop (calls) or the shared budget is spent (held). */
+static void orig_top_up(struct conn *c) {
+    if (c->state != S_READY || __atomic_load_n(&g_orig_stop, __ATOMIC_ACQUIRE))
+        return;
+    uint64_t done = c->orig_ok + c->orig_fail + c->errors;
+    int want = c->depth - (int)(c->sent - done);
+    if (want <= 0)
+        return;
+    if (g_mode == M_HELD) {
+        long left = __atomic_load_n(&g_orig_budget, __ATOMIC_ACQUIRE);
+        int take = 0;
+        while (left > 0) {
+            take = left < want ? (int)left : want;
+            if (__atomic_compare_exchange_n(&g_orig_budget, &left, left - take, 0,
+                                            __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                break;
+            take = 0;
+        }
+        want = take;
+        if (want <= 0)
+            return;
+    }
+    c->sent += (uint64_t)want;
+    __atomic_fetch_add(&c->w->orig_sent, (uint64_t)want, __ATOMIC_RELAXED);
+    send_originates(c, want);
+}
+
+/* calls/held: an originator's answers and its (filtered) events */
+static void orig_message(struct conn *c, const char *m, const char *end) {
+    size_t len = (size_t)(end - m);
+    if (len >= 10 && !memcmp(m, "Response: ", 10)) {
+        if (len >= 17 && !memcmp(m + 10, "Success", 7)) {
+            c->answered++;
+        } else { /* refused: no OriginateResponse will follow */
+            c->errors++;
+            __atomic_fetch_add(&c->w->calls_done, 1, __ATOMIC_RELAXED);
+            if (g_mode == M_HELD)
+                __atomic_fetch_add(&g_orig_budget, 1, __ATOMIC_ACQ_REL);
+        }
+    } else if (len >= 26 && !memcmp(m, "Event: OriginateResponse\r\n", 26)) {
+        if (memmem(m, len, "\r\nResponse: Success\r\n", 21)) {
+            c->orig_ok++;
+            __atomic_fetch_add(&c->w->calls_ok, 1, __ATOMIC_RELAXED);
+        } else {
+            c->orig_fail++;
+            if (g_mode == M_HELD) /* try again: the budget counts answered calls */
+                __atomic_fetch_add(&g_orig_budget, 1, __ATOMIC_ACQ_REL);
+        }
+        __atomic_fetch_add(&c->w->calls_done, 1, __ATOMIC_RELAXED);
+    }
+}
+
 /* Called once the run phase starts, for each logged-in connection. */
 static void role_start(struct conn *c) {
     if (c->state != S_READY)
@@ -412,6 +526,8 @@ static void role_start(struct conn *c) {
     } else if (c->role == R_SENDER) {
         c->outstanding = (uint64_t)g_window;
         send_userevents(c, g_window);
+    } else if (c->role == R_ORIG) {
+        orig_top_up(c);
     }
 }
 
@@ -452,13 +568,38 @@ static void on_message(struct conn *c, const char *m, const char *end, uint64_t 
                        int measuring, uint64_t *count) {
     if (c->state == S_LOGIN) {
         if (memmem(m, (size_t)(end - m), "Authentication accepted", 23)) {
-            on_authed(c);
+            if (c->role == R_ORIG && g_orig_filter) {
+                c->state = S_FILTER; /* logged in once the Filter is accepted */
+                conn_send(c, FILTER_MSG, (int)sizeof FILTER_MSG - 1);
+            } else {
+                on_authed(c);
+            }
         } else if (memmem(m, (size_t)(end - m), "Response:", 9)) {
             conn_lost(c); /* refused */
         }
         return; /* e.g. the banner glued to nothing yet */
     }
+    if (c->state == S_FILTER) {
+        if (!memcmp(m, "Response: Success", 17 < end - m ? 17 : (size_t)(end - m)))
+            on_authed(c);
+        else if (!memcmp(m, "Response:", 9 < end - m ? 9 : (size_t)(end - m)))
+            conn_lost(c); /* the Filter was refused */
+        return;
+    }
     (*count)++;
+    if (c->role == R_ORIG) {
+        orig_message(c, m, end);
+        return;
+    }
+    if (g_mode == M_CALLS && c->role == R_RECEIVER) {
+        size_t len = (size_t)(end - m);
+        __atomic_store_n(&c->ev_total, c->ev_total + 1, __ATOMIC_RELAXED);
+        if (len >= 15 && !memcmp(m, "Event: Hangup\r\n", 15))
+            __atomic_store_n(&c->ev_hangup, c->ev_hangup + 1, __ATOMIC_RELAXED);
+        else if (len >= 26 && !memcmp(m, "Event: OriginateResponse\r\n", 26))
+            __atomic_store_n(&c->ev_origresp, c->ev_origresp + 1, __ATOMIC_RELAXED);
+        return;
+    }
     if (c->role == R_RECEIVER && g_mode == M_SLOW) {
         const char *t = memmem(m, (size_t)(end - m), "\r\nT: ", 5);
         if (t) {
@@ -534,6 +675,10 @@ static void conn_readable(struct conn *c) {
     case R_RATE_SENDER:
         __atomic_fetch_add(&w->responses, count, __ATOMIC_RELAXED);
         c->outstanding -= count < c->outstanding ? count : c->outstanding;
+        break;
+    case R_ORIG:
+        __atomic_fetch_add(&w->responses, count, __ATOMIC_RELAXED);
+        orig_top_up(c);
         break;
     default:
         __atomic_fetch_add(&w->events, count, __ATOMIC_RELAXED);
@@ -1043,10 +1188,199 @@ static int run_slow(void) {
     return 0;
 }
 
+/* -- calls / held ----------------------------------------------------------- */
+static uint64_t orig_inflight(void) {
+    uint64_t sent = SUM(orig_sent), done = SUM(calls_done);
+    return sent > done ? sent - done : 0;
+}
+
+/* Open -s originators (Events: call + Filter), -k Originates in flight over all of them. */
+static int open_originators(int *k, int already) {
+    make_login("call");
+    make_originate();
+    for (int i = 0; i < g_senders; i++) {
+        struct conn *c = conn_open(&g_workers[(*k)++ % g_threads], R_ORIG);
+        c->depth = g_depth / g_senders + (i < g_depth % g_senders ? 1 : 0);
+    }
+    int want = already + g_senders;
+    return wait_logins(want) >= want;
+}
+
+struct conn_sum {
+    uint64_t sent, answered, ok, fail, errors;
+};
+
+static struct conn_sum orig_totals(void) {
+    struct conn_sum t = {0, 0, 0, 0, 0};
+    for (int i = 0; i < g_threads; i++)
+        for (int j = 0; j < g_workers[i].nconns; j++) {
+            struct conn *c = g_workers[i].conns[j];
+            if (c->role != R_ORIG)
+                continue;
+            t.sent += c->sent;
+            t.answered += c->answered;
+            t.ok += c->orig_ok;
+            t.fail += c->orig_fail;
+            t.errors += c->errors;
+        }
+    return t;
+}
+
+/* Listeners' counts: the smallest and largest over the listeners still connected. */
+struct listen_stat {
+    int alive;
+    uint64_t min_hangup, max_hangup, min_origresp, max_origresp, min_total, max_total;
+};
+
+static struct listen_stat listeners(void) {
+    struct listen_stat s = {0, UINT64_MAX, 0, UINT64_MAX, 0, UINT64_MAX, 0};
+    for (int i = 0; i < g_threads; i++)
+        for (int j = 0; j < g_workers[i].nconns; j++) {
+            struct conn *c = g_workers[i].conns[j];
+            if (c->role != R_RECEIVER || __atomic_load_n(&c->state, __ATOMIC_RELAXED) != S_READY)
+                continue;
+            s.alive++;
+            uint64_t h = __atomic_load_n(&c->ev_hangup, __ATOMIC_RELAXED);
+            uint64_t o = __atomic_load_n(&c->ev_origresp, __ATOMIC_RELAXED);
+            uint64_t e = __atomic_load_n(&c->ev_total, __ATOMIC_RELAXED);
+            if (h < s.min_hangup) s.min_hangup = h;
+            if (h > s.max_hangup) s.max_hangup = h;
+            if (o < s.min_origresp) s.min_origresp = o;
+            if (o > s.max_origresp) s.max_origresp = o;
+            if (e < s.min_total) s.min_total = e;
+            if (e > s.max_total) s.max_total = e;
+        }
+    if (!s.alive)
+        s.min_hangup = s.min_origresp = s.min_total = 0;
+    return s;
+}
+
+static int run_calls(void) {
+    /* listeners first; the originators start once everybody is logged in */
+    make_login("on");
+    int k = 0;
+    for (int i = 0; i < g_receivers; i++)
+        conn_open(&g_workers[k++ % g_threads], R_RECEIVER);
+    start_workers();
+    if (wait_logins(g_receivers) < g_receivers) {
+        stop_workers();
+        printf("{\"mode\":\"calls\",\"error\":\"listeners did not log in\"}\n");
+        return 1;
+    }
+    if (!open_originators(&k, g_receivers)) {
+        stop_workers();
+        printf("{\"mode\":\"calls\",\"error\":\"originators did not log in (or Filter refused)\"}\n");
+        return 1;
+    }
+    __atomic_store_n(&g_run, 1, __ATOMIC_RELEASE);
+    sleep_s(g_warmup);
+    double c0 = server_cpu();
+    uint64_t t0 = now_ns(), ok0 = SUM(calls_ok), e0 = SUM(events);
+    double rate = sampled_rate(offsetof(struct worker, calls_ok), g_duration);
+    uint64_t t1 = now_ns(), ok1 = SUM(calls_ok), e1 = SUM(events);
+    double c1 = server_cpu();
+    /* how far the listeners trail the originators at the end of the window, in calls */
+    struct listen_stat at_end = listeners();
+    uint64_t done_end = SUM(calls_done) - orig_totals().errors;
+    /* stop, let the calls in flight finish, then wait for the listeners to see them all */
+    __atomic_store_n(&g_orig_stop, 1, __ATOMIC_RELEASE);
+    uint64_t stop = now_ns(), deadline = stop + (uint64_t)(g_timeout * 1e9);
+    while (orig_inflight() > 0 && now_ns() < deadline)
+        sleep_s(0.002);
+    uint64_t settled = now_ns();
+    struct conn_sum o = orig_totals();
+    uint64_t responses = o.ok + o.fail;
+    struct listen_stat ls = listeners();
+    while (g_receivers && now_ns() < deadline) {
+        ls = listeners();
+        if (ls.alive < g_receivers ||
+            (ls.min_origresp >= responses && ls.min_hangup >= 2 * responses))
+            break;
+        sleep_s(0.002);
+    }
+    uint64_t caught_up = now_ns();
+    sleep_s(0.2); /* anything beyond the expected counts would show now */
+    ls = listeners();
+    uint64_t lost_r = SUM(lost_receivers), lost = SUM(lost);
+    stop_workers();
+    double el = secs(t0, t1);
+    int all_seen = g_receivers == 0 ||
+                   (ls.alive == g_receivers && ls.min_hangup == 2 * responses &&
+                    ls.max_hangup == 2 * responses && ls.min_origresp == responses &&
+                    ls.max_origresp == responses);
+    printf("{\"mode\":\"calls\",\"listeners\":%d,\"originators\":%d,\"in_flight\":%d,"
+           "\"threads\":%d,\"seconds\":%.3f,\"rate\":%.1f,\"calls_ok_window\":%llu,"
+           "\"events_rate\":%.1f,\"sent\":%llu,\"queued\":%llu,\"ok\":%llu,\"failed\":%llu,"
+           "\"refused\":%llu,\"inflight_left\":%llu,\"drain_ms\":%.1f,\"catchup_ms\":%.1f,"
+           "\"lag_calls_at_end\":%lld,\"listeners_alive\":%d,\"hangups_min\":%llu,"
+           "\"hangups_max\":%llu,\"origresp_min\":%llu,\"origresp_max\":%llu,"
+           "\"events_per_listener\":%llu,\"all_seen\":%s,\"lost_receivers\":%llu,\"lost\":%llu,"
+           "\"server_cpu_s\":%.2f}\n",
+           g_receivers, g_senders, g_depth, g_threads, el, rate,
+           (unsigned long long)(ok1 - ok0), (double)(e1 - e0) / el,
+           (unsigned long long)o.sent, (unsigned long long)o.answered, (unsigned long long)o.ok,
+           (unsigned long long)o.fail, (unsigned long long)o.errors,
+           (unsigned long long)orig_inflight(), secs(stop, settled) * 1e3,
+           secs(settled, caught_up) * 1e3,
+           g_receivers ? (long long)done_end - (long long)at_end.min_origresp : 0LL, ls.alive,
+           (unsigned long long)ls.min_hangup, (unsigned long long)ls.max_hangup,
+           (unsigned long long)ls.min_origresp, (unsigned long long)ls.max_origresp,
+           (unsigned long long)ls.min_total, all_seen ? "true" : "false",
+           (unsigned long long)lost_r, (unsigned long long)lost,
+           c0 >= 0 && c1 >= 0 ? c1 - c0 : -1.0);
+    return 0;
+}
+
+static int run_held(void) {
+    int k = 0;
+    g_orig_budget = g_target_calls;
+    start_workers();
+    if (!open_originators(&k, 0)) {
+        stop_workers();
+        printf("{\"mode\":\"held\",\"error\":\"originators did not log in (or Filter refused)\"}\n");
+        return 1;
+    }
+    uint64_t t0 = now_ns(), deadline = t0 + (uint64_t)(g_timeout * 1e9);
+    __atomic_store_n(&g_run, 1, __ATOMIC_RELEASE);
+    while (now_ns() < deadline) {
+        if ((long)SUM(calls_ok) >= g_target_calls || SUM(lost))
+            break;
+        sleep_s(0.005);
+    }
+    __atomic_store_n(&g_orig_stop, 1, __ATOMIC_RELEASE);
+    double el = secs(t0, now_ns());
+    struct conn_sum o = orig_totals();
+    printf("READY {\"calls\":%llu,\"failed\":%llu,\"refused\":%llu,\"sent\":%llu,"
+           "\"seconds\":%.3f}\n",
+           (unsigned long long)o.ok, (unsigned long long)o.fail, (unsigned long long)o.errors,
+           (unsigned long long)o.sent, el);
+    fflush(stdout);
+    /* hold until stdin gives a line or closes (the workers keep reading meanwhile) */
+    int sep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event sev = {.events = EPOLLIN, .data.ptr = STDIN_TAG};
+    int have_stdin = sep >= 0 && epoll_ctl(sep, EPOLL_CTL_ADD, 0, &sev) == 0;
+    uint64_t hold_until = now_ns() + (uint64_t)(g_hold * 1e9);
+    while (have_stdin && now_ns() < hold_until) {
+        struct epoll_event ev;
+        if (epoll_wait(sep, &ev, 1, 50) > 0)
+            break;
+    }
+    if (sep >= 0)
+        close(sep);
+    uint64_t lost = SUM(lost);
+    stop_workers();
+    o = orig_totals();
+    printf("{\"mode\":\"held\",\"calls\":%llu,\"failed\":%llu,\"refused\":%llu,\"sent\":%llu,"
+           "\"seconds\":%.3f,\"lost\":%llu}\n",
+           (unsigned long long)o.ok, (unsigned long long)o.fail, (unsigned long long)o.errors,
+           (unsigned long long)o.sent, el, (unsigned long long)lost);
+    return 0;
+}
+
 static void usage(void) {
     fprintf(stderr,
             "usage: amiload MODE -p PORT [options]\n"
-            "  MODE: ping | fanout | logins | idle | slow\n"
+            "  MODE: ping | fanout | logins | idle | slow | calls | held\n"
             "  -H host (127.0.0.1)  -p port  -u user  -x secret\n"
             "  -c connections  -k pings in flight per connection  -t threads\n"
             "  -d seconds measured  -w seconds of warm-up  -T timeout for logins\n"
@@ -1054,7 +1388,11 @@ static void usage(void) {
             "  -R events/s (slow)  -S stalled receivers (slow)  -B stalled SO_RCVBUF\n"
             "  -L bytes of padding per timed event (slow)\n"
             "  -X server PID: report its CPU seconds over the measured window\n"
-            "  -P logins in flight (idle)  -h seconds to hold (idle)  -e events (idle)\n");
+            "  -P logins in flight (idle)  -h seconds to hold (idle, held)  -e events (idle)\n"
+            "  calls/held: -r listeners (calls)  -s originators  -k Originates in flight in all\n"
+            "  -C channel (Local/100@bench)  -A application (Wait)  -D data (0)\n"
+            "  -E EXTEN@CONTEXT (instead of -A/-D)  -F 0: no Filter, originators read all call events\n"
+            "  -n calls to bring up (held, 20000)\n");
     exit(2);
 }
 
@@ -1072,11 +1410,15 @@ int main(int argc, char **argv) {
         g_mode = M_IDLE;
     else if (!strcmp(mode, "slow"))
         g_mode = M_SLOW;
+    else if (!strcmp(mode, "calls"))
+        g_mode = M_CALLS;
+    else if (!strcmp(mode, "held"))
+        g_mode = M_HELD;
     else
         usage();
     optind = 2;
     int opt;
-    while ((opt = getopt(argc, argv, "H:p:u:x:c:k:t:d:w:T:r:s:W:R:S:B:P:h:e:L:X:")) != -1) {
+    while ((opt = getopt(argc, argv, "H:p:u:x:c:k:t:d:w:T:r:s:W:R:S:B:P:h:e:L:X:C:A:D:E:F:n:")) != -1) {
         switch (opt) {
         case 'H': g_host = optarg; break;
         case 'p': g_port = atoi(optarg); break;
@@ -1099,6 +1441,12 @@ int main(int argc, char **argv) {
         case 'e': g_idle_events = optarg; break;
         case 'L': g_pad_bytes = atoi(optarg); break;
         case 'X': g_server_pid = atoi(optarg); break;
+        case 'C': g_orig_channel = optarg; break;
+        case 'A': g_orig_app = optarg; break;
+        case 'D': g_orig_data = optarg; break;
+        case 'E': g_orig_exten = optarg; break;
+        case 'F': g_orig_filter = atoi(optarg); break;
+        case 'n': g_target_calls = atol(optarg); break;
         default: usage();
         }
     }
@@ -1110,6 +1458,12 @@ int main(int argc, char **argv) {
         g_threads = MAX_WORKERS;
     if (g_depth < 1)
         g_depth = 1;
+    if ((g_mode == M_CALLS || g_mode == M_HELD) && g_senders < 1)
+        g_senders = 1;
+    if ((g_mode == M_CALLS || g_mode == M_HELD) && g_depth < g_senders)
+        g_depth = g_senders;
+    if (g_mode == M_HELD)
+        g_receivers = 0;
     if (g_window < 1)
         g_window = 1;
     if (g_pace < 1)
@@ -1140,6 +1494,8 @@ int main(int argc, char **argv) {
     case M_FANOUT: return run_fanout();
     case M_LOGINS: return run_logins();
     case M_IDLE: return run_idle();
+    case M_CALLS: return run_calls();
+    case M_HELD: return run_held();
     default: return run_slow();
     }
 }

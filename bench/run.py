@@ -7,7 +7,7 @@ times and prints the medians next to the targets and the Asterisk 20.20.1 anchor
 
     .venv/bin/python bench/run.py                  # everything, about 2-3 minutes
     .venv/bin/python bench/run.py --quick          # one short run of each scenario
-    .venv/bin/python bench/run.py --only fanout    # ping | fanout | logins | idle | slow
+    .venv/bin/python bench/run.py --only fanout    # ping | fanout | logins | idle | slow | calls | held
     .venv/bin/python bench/run.py --markdown BENCHMARKS.md   # also rewrite the results there
 
 All traffic goes to 127.0.0.1. Every wait is bounded in time.
@@ -21,9 +21,11 @@ import datetime
 import json
 import os
 import platform
+import re
 import resource
 import selectors
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -39,7 +41,7 @@ SOURCE = BENCH / "amiload.c"
 BINARY = BENCH / "amiload"
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 HOST = "127.0.0.1"
-SCENARIOS = ("ping", "fanout", "logins", "idle", "slow")
+SCENARIOS = ("ping", "fanout", "logins", "idle", "slow", "calls", "held")
 MARK_START = "<!-- bench:results:start -->"
 MARK_END = "<!-- bench:results:end -->"
 
@@ -55,6 +57,18 @@ authlimit = 1000
 secret = benchpass
 read = all
 write = all
+"""
+
+# The calls and held scenarios originate Local/100@bench (answers and hangs up at once) and
+# Local/200@bench (answers and waits an hour).
+EXTENSIONS_CONF = """\
+[bench]
+exten => 100,1,Answer()
+ same => n,Hangup()
+
+exten => 200,1,Answer()
+ same => n,Wait(3600)
+ same => n,Hangup()
 """
 
 
@@ -107,6 +121,7 @@ class Server:
         data = Path(tempfile.mkdtemp(prefix="data-", dir=self.workdir))
         config.mkdir(exist_ok=True)
         (config / "manager.conf").write_text(MANAGER_CONF)
+        (config / "extensions.conf").write_text(EXTENSIONS_CONF)
         command = [self.python, "-m", "pbxd", "serve", "--config", str(config),
                    "--data-dir", str(data), "--ami-port", "0", "--ami-bind", HOST]
         if not self.uvloop:
@@ -532,6 +547,255 @@ def stall_note(server: Server, run: int, result: dict[str, object]) -> str:
     return text
 
 
+# -- calls and held ---------------------------------------------------------------------
+
+CALLS_IN_FLIGHT = 32
+CALLS_LISTENERS = (10, 0)
+CALLS_ANCHORS = {10: "762/s (listeners fall behind; 1.8 cores busy)", 0: "~1,200/s"}
+CALLS_TARGETS: dict[int, int] = {10: 1_500}
+
+
+def scenario_calls(s: Settings) -> list[Row]:
+    """Short Local calls (Local/100@bench answers and hangs up; the ;1 side runs Wait(0)),
+    32 async Originates in flight, with 10 listeners (Events: on) and with none."""
+    rows: list[Row] = []
+    with running_server(s.workdir, s.python, s.uvloop) as server:
+        for listeners in CALLS_LISTENERS:
+            goal = CALLS_TARGETS.get(listeners)
+            who = f"{listeners} listeners (Events: on)" if listeners else "no listener"
+            row = Row(
+                f"Call setups, {CALLS_IN_FLIGHT} Originates in flight, {who}",
+                "OriginateResponse Success/s", fmt=rate_fmt, anchor=CALLS_ANCHORS[listeners],
+                target=(f"≥ {goal:,}/s, every listener gets every event" if goal else "—"),
+                check=(lambda v, g=goal: v >= g) if goal else None,
+            )
+            rows.append(row)
+            for run in range(s.runs):
+                result = amiload(server, "calls", [
+                    "-r", str(listeners), "-s", "1", "-k", str(CALLS_IN_FLIGHT),
+                    "-C", "Local/100@bench", "-A", "Wait", "-D", "0", "-t", str(s.threads),
+                    "-d", str(s.duration), "-w", str(s.warmup), "-T", "20"],
+                    timeout=s.duration + 60)
+                report(row, run, result, "rate", "calls_ok_window")
+                if "error" in result:
+                    continue
+                problems = []
+                if num(result, "failed") or num(result, "refused"):
+                    problems.append(f"{int(num(result, 'failed'))} failed, "
+                                    f"{int(num(result, 'refused'))} refused")
+                if listeners and result.get("all_seen") is not True:
+                    problems.append("a listener missed events: Hangup "
+                                    f"{int(num(result, 'hangups_min'))}–"
+                                    f"{int(num(result, 'hangups_max'))}, expected "
+                                    f"{2 * int(num(result, 'ok') + num(result, 'failed'))}")
+                if result.get("lost_receivers") or result.get("lost"):
+                    problems.append(f"{int(num(result, 'lost'))} connection(s) lost")
+                if problems:
+                    row.extra_ok = False
+                text = (f"run {run + 1}: {int(num(result, 'ok')):,} calls"
+                        if not listeners else
+                        f"run {run + 1}: {int(num(result, 'ok')):,} calls; each of the "
+                        f"{listeners} listeners got {int(num(result, 'hangups_min')):,} Hangup "
+                        f"events (= 2 × calls: {'yes' if result.get('all_seen') else 'NO'}), "
+                        f"{num(result, 'events_rate') / listeners:,.0f} events/s each "
+                        f"({num(result, 'events_per_listener') / max(1.0, num(result, 'ok')):.1f}"
+                        f" per call); trailing the originator by "
+                        f"{int(num(result, 'lag_calls_at_end'))} call(s) at the end of the "
+                        f"window, caught up {num(result, 'catchup_ms'):.0f} ms after the last "
+                        f"call ended")
+                row.notes.append(text + ("; " + "; ".join(problems) if problems else ""))
+                time.sleep(0.3)
+    return rows
+
+
+class Ami:
+    """A minimal blocking AMI client for the held scenario's control actions."""
+
+    def __init__(self, port: int, timeout: float = 10.0) -> None:
+        self.sock = socket.create_connection((HOST, port), timeout=timeout)
+        self.buffer = b""
+        self.read_until(lambda m: m.startswith(b"Asterisk Call Manager"), timeout, line=True)
+        self.send("Action: Login\r\nUsername: bench\r\nSecret: benchpass\r\nEvents: off\r\n")
+        self.read_until(lambda m: m.startswith(b"Response:"), timeout)
+
+    def send(self, text: str) -> None:
+        self.sock.sendall(text.encode() + b"\r\n")
+
+    def read_until(self, done: Callable[[bytes], bool], timeout: float,
+                   line: bool = False) -> list[bytes]:
+        """Messages up to and including the first one ``done`` accepts (bounded in time).
+        Reads fast (pbxd drops a session that leaves a big answer unread for its
+        writetimeout, 100 ms): the buffer is scanned once, never copied per message."""
+        sep = b"\r\n" if line else b"\r\n\r\n"
+        deadline = time.monotonic() + timeout
+        messages: list[bytes] = []
+        buffer, start = self.buffer, 0
+        while True:
+            while (end := buffer.find(sep, start)) >= 0:
+                message = buffer[start:end]
+                start = end + len(sep)
+                messages.append(message)
+                if done(message):
+                    self.buffer = buffer[start:]
+                    return messages
+            buffer, start = buffer[start:], 0
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("AMI answer timed out")
+            self.sock.settimeout(left)
+            chunk = self.sock.recv(4 << 20)
+            if not chunk:
+                raise ConnectionError("pbxd closed the connection")
+            buffer += chunk
+
+    def channels(self, timeout: float = 30.0) -> int:
+        self.send("Action: Command\r\nCommand: core show channels count\r\n")
+        message = self.read_until(lambda m: m.startswith(b"Response:"), timeout)[-1]
+        found = re.search(rb"(\d+) active channel", message)
+        if not found:
+            raise RuntimeError(f"unexpected answer: {message[:200]!r}")
+        return int(found.group(1))
+
+    def core_show_channels(self, timeout: float = 60.0) -> int:
+        """CoreShowChannel events received (ListItems of the final event must match)."""
+        self.send("Action: CoreShowChannels\r\n")
+        messages = self.read_until(
+            lambda m: m.startswith(b"Event: CoreShowChannelsComplete"), timeout)
+        items = sum(1 for m in messages if m.startswith(b"Event: CoreShowChannel\r\n"))
+        found = re.search(rb"ListItems: (\d+)", messages[-1])
+        return items if found and int(found.group(1)) == items else -1
+
+    def hangup_all(self, timeout: float = 60.0) -> int:
+        self.send("Action: Hangup\r\nChannel: /^Local/\r\n")
+        messages = self.read_until(
+            lambda m: m.startswith(b"Event: ChannelsHungupListComplete"), timeout)
+        return sum(1 for m in messages if m.startswith(b"Event: ChannelHungup\r\n"))
+
+    def ping(self, timeout: float = 10.0) -> bool:
+        self.send("Action: Ping\r\n")
+        return b"Pong" in self.read_until(lambda m: m.startswith(b"Response:"), timeout)[-1]
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+HELD_CALLS = 20_000
+HELD_IN_FLIGHT = 256
+
+
+def held_once(s: Settings, calls: int) -> dict[str, object]:
+    """Fresh server: RSS before and with ``calls`` Local calls up, then hang them all up."""
+    with running_server(s.workdir, s.python, s.uvloop) as server:
+        # warm the call paths: 0.5 s of short calls, and 200 held calls hung up again
+        amiload(server, "calls", ["-r", "0", "-k", "32", "-d", "0.5", "-w", "0"], timeout=30)
+        warm = subprocess.run(
+            [str(BINARY), "held", "-H", HOST, "-p", str(server.port), "-n", "200", "-k", "64",
+             "-C", "Local/200@bench", "-A", "Wait", "-D", "3600", "-h", "0", "-T", "30"],
+            capture_output=True, text=True, timeout=60)
+        if "READY" not in warm.stdout:
+            return {"error": f"warm-up failed: {warm.stdout[-200:]} {warm.stderr[-200:]}"}
+        ami = Ami(server.port)
+        try:
+            ami.hangup_all()
+            deadline = time.monotonic() + 30
+            while ami.channels() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(0.5)
+            before = server.rss_kib()
+            command = [str(BINARY), "held", "-H", HOST, "-p", str(server.port), "-n", str(calls),
+                       "-k", str(HELD_IN_FLIGHT), "-C", "Local/200@bench", "-A", "Wait",
+                       "-D", "3600", "-T", "180", "-h", "300", "-X", str(server.pid)]
+            cpu0 = server.cpu_seconds()
+            proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+            try:
+                assert proc.stdout is not None and proc.stdin is not None
+                ready = read_line(proc.stdout, "READY ", 200)
+                if ready is None:
+                    return {"error": "the calls never came up"}
+                info: dict[str, object] = json.loads(ready.split(" ", 1)[1])
+                setup_cpu = server.cpu_seconds() - cpu0
+                time.sleep(1.0)  # let the last answers settle
+                after = server.rss_kib()
+                channels_up = ami.channels()
+                listed = ami.core_show_channels()
+                peak = server.rss_kib()
+                t0 = time.monotonic()
+                hung = ami.hangup_all()
+                answered = time.monotonic() - t0
+                left = channels_up
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    left = ami.channels()
+                    if left == 0:
+                        break
+                    time.sleep(0.05)
+                cleared = time.monotonic() - t0
+                time.sleep(1.0)
+                recovered = server.rss_kib()
+                alive = ami.ping()
+                proc.stdin.write(b"go\n")
+                proc.stdin.close()
+                proc.wait(timeout=30)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait(timeout=10)
+                for stream in (proc.stdout, proc.stderr):
+                    if stream is not None:
+                        stream.close()
+        finally:
+            ami.close()
+        count = int(num(info, "calls"))
+        info.update(before_kib=before, after_kib=after, peak_kib=peak, recovered_kib=recovered,
+                    channels_up=channels_up, listed=listed, hung=hung,
+                    hangup_answer_s=round(answered, 3), hangup_clear_s=round(cleared, 3),
+                    channels_left=left, ping_after=alive, setup_cpu_s=round(setup_cpu, 2),
+                    per_call_kib=(after - before) / count if count else 0.0)
+        return info
+
+
+def scenario_held(s: Settings) -> list[Row]:
+    calls = HELD_CALLS
+    row = Row(f"{calls:,} held Local calls ({2 * calls:,} channels)",
+              "server RSS growth per call", fmt=kib_fmt,
+              target=f"< 20 KiB, {calls:,} up, all hung up after", check=lambda v: v < 20,
+              anchor="≤ 2,043 calls up at 8,192 open files (4,996 at 20,000); ~45 KiB per call")
+    for run in range(s.runs):
+        try:
+            result = held_once(s, calls)
+        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+            result = {"error": f"{type(exc).__name__}: {exc}"}
+        log(f"  {row.scenario} run {run + 1}: {result}")
+        row.runs += 1
+        if "error" in result:
+            row.extra_ok = False
+            row.notes.append(f"run {run + 1}: {result['error']}")
+            continue
+        up = int(num(result, "calls"))
+        if (up < calls or num(result, "channels_up") != 2 * calls
+                or num(result, "listed") != 2 * calls or num(result, "channels_left") != 0
+                or not result.get("ping_after")):
+            row.extra_ok = False
+        row.values.append(num(result, "per_call_kib"))
+        row.notes.append(
+            f"run {run + 1}: {up:,} calls up in {num(result, 'seconds'):.1f} s "
+            f"({up / max(num(result, 'seconds'), 1e-9):,.0f}/s, pbxd CPU "
+            f"{num(result, 'setup_cpu_s'):.1f} s), {int(num(result, 'failed'))} failed; "
+            f"`core show channels count` {int(num(result, 'channels_up')):,} channels, "
+            f"CoreShowChannels listed {int(num(result, 'listed')):,}; RSS "
+            f"{num(result, 'before_kib') / 1024:.1f} → {num(result, 'after_kib') / 1024:.1f} MiB; "
+            f"`Hangup /^Local/` answered in {num(result, 'hangup_answer_s'):.2f} s "
+            f"({int(num(result, 'hung')):,} channels), 0 channels after "
+            f"{num(result, 'hangup_clear_s'):.2f} s"
+            + ("" if not num(result, "channels_left") else
+               f" (NOT: {int(num(result, 'channels_left')):,} left)")
+            + f"; RSS then {num(result, 'recovered_kib') / 1024:.1f} MiB, Ping "
+            + ("answered" if result.get("ping_after") else "NOT answered"))
+    return [row]
+
+
 BUSY = 0.25  # CPUs used by other programs during a run that make its figure doubtful
 
 
@@ -568,6 +832,8 @@ RUNNERS: dict[str, Callable[[Settings], list[Row]]] = {
     "logins": scenario_logins,
     "idle": scenario_idle,
     "slow": scenario_slow,
+    "calls": scenario_calls,
+    "held": scenario_held,
 }
 
 

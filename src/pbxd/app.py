@@ -10,7 +10,9 @@ from dataclasses import replace
 
 from .configuration import Configuration, reload_dialplan, reload_manager
 from .manager.server import Manager
+from .pbx import recording
 from .pbx.astdb import AstDB, AstDBError
+from .pbx.cdr import CdrEngine, load_settings
 from .pbx.clock import Clock
 from .pbx.core import PBX
 from .techs.local import LocalTechnology
@@ -37,6 +39,12 @@ class Application:
             self.pbx,
             loop,
             reload_settings=lambda: reload_manager(configuration),
+        )
+        # after the manager: its Hangup event goes out before the Cdr and MonitorStop ones
+        directories = configuration.directories
+        self.recorder = recording.configure(self.pbx, directories.monitor_dir)
+        self.cdr = CdrEngine(
+            self.pbx, directories.astlogdir, load_settings(configuration.directory)
         )
         self.servers: list[asyncio.Server] = []
         self.stopped = asyncio.Event()

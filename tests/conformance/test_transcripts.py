@@ -18,13 +18,12 @@ from pathlib import Path
 
 import pytest
 from support import TRANSCRIPTS_DIR
-from support.replay import Replay, Skip
+from support.replay import IgnoreEvent, Replay, Skip
 from support.server import PbxdProcess
-from support.transcript import Transcript, load, load_all, normalise, parse
+from support.transcript import TokenMap, Transcript, load, load_all, normalise, parse
 
 #: Whole scenarios that cannot run yet: name -> (issue, why).
 SCENARIO_SKIPS: dict[str, tuple[int, str]] = {
-    "13_originate_async": (3, "Originate, Local channels and their call events"),
     "18_db": (4, "DBPut/DBGet/DBDel/DBDelTree (ASTdb)"),
     "19_extensionstate": (4, "ExtensionState and hints"),
     "20_mailbox": (4, "MailboxCount/MailboxStatus (voicemail)"),
@@ -35,7 +34,6 @@ SCENARIO_SKIPS: dict[str, tuple[int, str]] = {
 
 #: Single sent actions (and the server's answer to them) left out of a scenario that runs.
 STEP_SKIPS: tuple[Skip, ...] = (
-    Skip(3, "Originate and the channel events it causes", "Originate"),
     Skip(3, "module management", "ModuleCheck"),
     Skip(3, "logger", "LoggerRotate"),
     Skip(3, "CLI lists channels and calls processed", "Command", ("Command", "core show channels")),
@@ -44,6 +42,12 @@ STEP_SKIPS: tuple[Skip, ...] = (
     Skip(4, "CLI reads the ASTdb", "Command", ("Command", "database show")),
     Skip(4, "hints", "ExtensionState"),
     Skip(4, "voicemail", "MailboxCount"),
+)
+
+#: Events of features not built yet, left out by name wherever they occur (recorded or sent).
+IGNORED_EVENTS: tuple[IgnoreEvent, ...] = (
+    IgnoreEvent(4, "queue members follow their device's state", "QueueMemberStatus"),
+    IgnoreEvent(4, "device state of Local channels", "DeviceStateChange"),
 )
 
 #: Secrets of the reference manager.conf, to recompute MD5 keys from pbxd's challenges.
@@ -74,13 +78,14 @@ def _replayable() -> list[object]:
 def test_transcript(path: Path, reference_pbxd: PbxdProcess) -> None:
     """pbxd answers the recorded client exactly as Asterisk did."""
     transcript = load(path)
-    replay = Replay(transcript, *reference_pbxd.address, STEP_SKIPS, SECRETS)
+    replay = Replay(transcript, *reference_pbxd.address, STEP_SKIPS, SECRETS, IGNORED_EVENTS)
     try:
         replay.run()
     except AssertionError as exc:
         replay.failures.append(str(exc))
     if replay.failures:
         skipped = "".join(f"\n  left out: {s}" for s in replay.skipped)
+        skipped += "".join(f"\n  left out: {ignore}" for ignore in IGNORED_EVENTS)
         pytest.fail(
             f"{len(replay.failures)} mismatch(es) in {path.name}:\n\n"
             + "\n\n".join(replay.failures)
@@ -229,3 +234,19 @@ def test_parser_keeps_labels_chunks_and_closes() -> None:
     assert [item.data for item in transcript.of("c1", "send")] == [b"Actio", b"n: Ping\r\n\r\n"]
     assert transcript.size_mismatches() == []
     assert transcript.server_messages("other") == [b"Response: Success\r\n\r\n"]
+
+
+def test_token_map_pairs_run_specific_values_one_to_one() -> None:
+    """Local sequence numbers and ids map consistently; a second pairing is refused."""
+    tokens = TokenMap()
+    want = b"Event: Newchannel\r\nChannel: Local/100@default-0000000d;1\r\nUniqueid: 17.28\r\n\r\n"
+    got = b"Event: Newchannel\r\nChannel: Local/100@default-00000001;1\r\nUniqueid: 99.1\r\n\r\n"
+    assert tokens.match(want, got)
+    assert tokens.rewrite(b"Channel: Local/100@default-0000000d;2\r\n") == (
+        b"Channel: Local/100@default-00000001;2\r\n"
+    )
+    assert tokens.translate(want) == got
+    other = got.replace(b"99.1", b"99.2")
+    assert not tokens.match(want, other)  # 17.28 already stands for 99.1
+    assert not tokens.match(want.replace(b"17.28", b"17.29"), got)  # 99.1 is taken
+    assert not tokens.match(want, got.replace(b"Newchannel", b"Newstate"))

@@ -211,6 +211,8 @@ _VALUE_RULES: tuple[tuple[bytes, bytes, bytes], ...] = (
     (b"CoreStartupDate|CoreReloadDate", rb"\d{4}-\d\d-\d\d", b"<date>"),
     (b"CoreStartupTime|CoreReloadTime", rb"\d\d:\d\d:\d\d", b"<time>"),
     (b"CoreProcessedCalls|CoreMaxFilehandles", rb"\d+", b"<count>"),
+    (b"Seconds", rb"\d+", b"<seconds>"),  # a channel's age (Status)
+    (b"Duration", rb"\d\d:\d\d:\d\d", b"<hh:mm:ss>"),  # a channel's age (CoreShowChannel)
 )
 Rule = tuple[re.Pattern[bytes], Callable[[re.Match[bytes]], bytes]]
 
@@ -258,12 +260,105 @@ def normalise_line(line: bytes) -> bytes:
     return line
 
 
+#: Getvar of a clock-valued variable: its value is masked (the line before names it).
+_CLOCK_VALUE = re.compile(rb"(Variable: EPOCH\r?\nValue: )\d+(\r?\n)")
+
+
 def normalise(message: bytes) -> bytes:
     """A message with run-specific values (times, ids, ports, challenges...) replaced."""
-    return b"".join(normalise_line(line) for line in message_lines(message))
+    message = b"".join(normalise_line(line) for line in message_lines(message))
+    return _CLOCK_VALUE.sub(rb"\1<epoch>\2", message)
 
 
 def iter_bytes_lines(transcript: Transcript) -> Iterator[tuple[Item, bytes]]:
     for item in transcript.items:
         for line in item.lines:
             yield item, line
+
+
+# --- values that name run-specific things: mapped, not masked -----------------------------
+
+#: A Local channel's sequence number (``Local/100@default-0000000d;1``): group 2.
+LOCAL_SEQUENCE = re.compile(rb"(Local/[^;\s]*?-)([0-9a-f]{8})(?=;[12])")
+#: Headers whose whole value is a run-specific id or epoch (channel/bridge ids, queue times).
+_ID_LINE = re.compile(
+    rb"^([A-Za-z]*(?:Uniqueid|Linkedid)|LastCall|LastPause|LoginTime): (?!<unknown>)([^\r\n]+)(\r?\n)$"
+)
+
+
+class TokenMap:
+    """Recorded run-specific values paired with the server's, one to one, learned on the go.
+
+    Local sequence numbers, Uniqueid/Linkedid-like values and queue epochs differ from run to
+    run; within one scenario the same recorded value must always stand for the same value
+    from the server (and vice versa). :meth:`match` compares two normalised messages under
+    that rule and learns the new pairs of a match; :meth:`rewrite` turns recorded values in a
+    client's message into the server's.
+    """
+
+    def __init__(self) -> None:
+        self.forward: dict[bytes, bytes] = {}
+        self.backward: dict[bytes, bytes] = {}
+
+    @staticmethod
+    def _split(line: bytes) -> tuple[list[bytes], list[bytes]]:
+        """A line as literal parts and the tokens between them."""
+        match = _ID_LINE.match(line)
+        if match is not None:
+            return [match[1] + b": ", match[3]], [match[2]]
+        parts: list[bytes] = []
+        tokens: list[bytes] = []
+        last = 0
+        for found in LOCAL_SEQUENCE.finditer(line):
+            parts.append(line[last : found.start(2)])
+            tokens.append(found[2])
+            last = found.end(2)
+        parts.append(line[last:])
+        return parts, tokens
+
+    def match(self, want: bytes, got: bytes) -> bool:
+        """``want`` (recorded) and ``got`` (server) are the same message up to mapped tokens;
+        on success the new pairs are learned."""
+        want_lines, got_lines = message_lines(want), message_lines(got)
+        if len(want_lines) != len(got_lines):
+            return False
+        forward: dict[bytes, bytes] = {}
+        backward: dict[bytes, bytes] = {}
+        for want_line, got_line in zip(want_lines, got_lines, strict=True):
+            plain = not LOCAL_SEQUENCE.search(want_line) and _ID_LINE.match(want_line) is None
+            if want_line == got_line and plain:
+                continue
+            want_parts, want_tokens = self._split(want_line)
+            got_parts, got_tokens = self._split(got_line)
+            if want_parts != got_parts or len(want_tokens) != len(got_tokens):
+                return False
+            for recorded, actual in zip(want_tokens, got_tokens, strict=True):
+                bound = self.forward.get(recorded, forward.get(recorded))
+                back = self.backward.get(actual, backward.get(actual))
+                if bound not in (None, actual) or back not in (None, recorded):
+                    return False
+                forward[recorded], backward[actual] = actual, recorded
+        self.forward.update(forward)
+        self.backward.update(backward)
+        return True
+
+    def translate(self, message: bytes) -> bytes:
+        """A recorded message with the values learned so far replaced by the server's."""
+        out = []
+        for line in message_lines(message):
+            parts, tokens = self._split(line)
+            mapped = [self.forward.get(token, token) for token in tokens] + [b""]
+            out.append(b"".join(part + token for part, token in zip(parts, mapped, strict=True)))
+        return b"".join(out)
+
+    def rewrite(self, message: bytes) -> bytes:
+        """A client's message with recorded channel names and ids replaced by the server's."""
+
+        def local(found: re.Match[bytes]) -> bytes:
+            return found[1] + self.forward.get(found[2], found[2])
+
+        message = LOCAL_SEQUENCE.sub(local, message)
+        for recorded, actual in self.forward.items():
+            if b"." in recorded:  # a Uniqueid given as a channel
+                message = re.sub(rb"(?<=: )" + re.escape(recorded) + rb"(?=\r?\n)", actual, message)
+        return message

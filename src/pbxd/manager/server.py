@@ -8,9 +8,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..pbx.bus import Reloaded, ShuttingDown
+from .cdr_events import CdrEventTranslator
 from .channel_events import ChannelEventTranslator
 from .classic_events import ClassicEventTranslator
 from .events import EventHub
+from .parking_events import ParkingEventTranslator
 from .privileges import Privilege
 from .registry import ACTIONS, ActionRegistry, ActionSpec
 from .security import SecurityEvents
@@ -67,6 +69,8 @@ class Manager:
         pbx.bus.subscribe(self._on_pbx_event)
         translator = ClassicEventTranslator if settings.classic else ChannelEventTranslator
         pbx.bus.subscribe(translator(self))
+        pbx.bus.subscribe(ParkingEventTranslator(self))
+        pbx.bus.subscribe(CdrEventTranslator(self))
         pbx.reloaders["manager"] = self.reload
         register_cli(self)
 

@@ -25,6 +25,13 @@ if TYPE_CHECKING:
     from .core import PBX
 
 
+#: Soft hangup reason flags, as Asterisk numbers them; the ``Cause`` of ``SoftHangupRequest``.
+SOFTHANGUP_DEV = 1
+SOFTHANGUP_TIMEOUT = 8
+SOFTHANGUP_APPUNLOAD = 16  # the dialplan run on the channel has ended
+SOFTHANGUP_EXPLICIT = 32
+
+
 class ChannelState(enum.IntEnum):
     DOWN = 0
     RESERVED = 1
@@ -247,15 +254,34 @@ class Channel:
         return self.hung_up.is_set()
 
     def request_hangup(self, cause: int = causes.NORMAL_CLEARING, soft: bool = True) -> None:
-        """Ask the channel to hang up; whatever runs on it notices and ends."""
-        if self.gone or self.hung_up.is_set():
+        """Flag the channel for hangup; whatever runs on it notices and ends.
+
+        Silent, as Asterisk's ``ast_softhangup_nolock`` (the AMI Hangup action, Dial, timeouts):
+        no event. A ``cause`` above 0 becomes the hangup cause if none is set yet.
+        """
+        if self.gone:
             return
-        if self.hangup_cause == causes.UNKNOWN:
+        if cause > 0 and self.hangup_cause == causes.UNKNOWN:
             self.hangup_cause = cause
-        self.publish(HangupRequested(self.snapshot(), cause, soft))
         self.hung_up.set()
         if self.driver is not None:
             self.driver.hangup_requested(self)
+
+    def queue_hangup(self, cause: int = causes.UNKNOWN) -> None:
+        """A hangup signalled by the far side (``HangupRequest`` with ``cause``), then the flag."""
+        if self.gone:
+            return
+        if cause > 0 and self.hangup_cause == causes.UNKNOWN:
+            self.hangup_cause = cause
+        self.publish(HangupRequested(self.snapshot(), cause, False))
+        self.request_hangup(causes.UNKNOWN)
+
+    def soft_hangup(self, reason: int = SOFTHANGUP_EXPLICIT) -> None:
+        """A soft hangup announced with its reason flag (``SoftHangupRequest`` ``Cause``)."""
+        if self.gone:
+            return
+        self.publish(HangupRequested(self.snapshot(), reason, True))
+        self.request_hangup(causes.UNKNOWN)
 
 
 class ChannelDriver(Protocol):
@@ -263,3 +289,4 @@ class ChannelDriver(Protocol):
 
     def state_changed(self, channel: Channel) -> None: ...
     def hangup_requested(self, channel: Channel) -> None: ...
+    def destroyed(self, channel: Channel) -> None: ...

@@ -19,6 +19,7 @@ from .clock import Clock, RealClock
 from .events import DeviceStateChanged, HungUp, NewChannel, VarSet
 
 if TYPE_CHECKING:
+    from .astdb import AstDB
     from .bridge import Bridge
     from .channel import Channel
     from .dialplan import Dialplan
@@ -51,6 +52,7 @@ class PBX:
         self.technologies: dict[str, Technology] = {}
         self.globals: dict[str, str] = {}
         self.custom_devices: dict[str, str] = {}
+        self.astdb: AstDB | None = None  # the ASTdb, when the application opens one
         self._uniqueids = itertools.count(1)
         self._register_cli()
 
@@ -80,6 +82,8 @@ class PBX:
         if bridge is not None:
             bridge.leave(channel)
         channel.hung_up.set()
+        if channel.driver is not None:
+            channel.driver.destroyed(channel)  # e.g. a Local pair signals the other half
         self.bus.publish(HungUp(channel.snapshot(), channel.hangup_cause))
         channel.gone = True
         if self.channels.get(channel.name) is channel:

@@ -37,6 +37,8 @@ class ChannelScope:
             builtin = _BUILTINS.get(name)
             if builtin is not None:
                 return builtin(channel)
+        elif name == "EPOCH":  # the one built-in that needs no channel
+            return str(int(self.pbx.clock()))
         return self.pbx.globals.get(name)
 
     def set_variable(self, name: str, value: str) -> None:
@@ -189,7 +191,7 @@ async def execute(channel: Channel) -> None:
         channel.jumped = False
         await app.handler(channel, data)
         channel.interrupted.clear()
-        if not channel.jumped:
-            channel.priority += 1
+        if not channel.jumped and not channel.hangup_requested:
+            channel.priority += 1  # an application ended by a hangup leaves it where it was
     log.warning("Channel '%s' ran %d dialplan steps: hung up as a runaway", channel.name, MAX_STEPS)
     channel.request_hangup(causes.NORMAL_CLEARING)

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("pbxd.pbx")
 
 #: OriginateResponse ``Reason`` numbers (Asterisk's control frame codes) by DIALSTATUS.
+#: The application and data an outgoing channel shows while it is being dialed.
+DIALING_APP, DIALING_DATA = "AppDial2", "(Outgoing Line)"
+
 REASONS = {"ANSWER": 4, "BUSY": 5, "NOANSWER": 3, "CONGESTION": 8, "CHANUNAVAIL": 0, "CANCEL": 1}
 
 
@@ -59,18 +62,24 @@ async def originate(
         log.warning("No such channel type '%s' (in %s)", tech_name, dest)
         return Outcome("CHANUNAVAIL", 0, None)
     try:
-        channel = technology.request(resource, None, caller)
+        channel = technology.request(resource, None, NOBODY)
     except ChannelUnavailable as exc:
         log.warning("Unable to request channel %s: %s", dest, exc)
         return Outcome("CHANUNAVAIL", 0, None)
+    # While it rings, the outgoing channel shows what Asterisk's dialing code gives it.
+    channel.application, channel.data = DIALING_APP, DIALING_DATA
+    channel.publish(NewExten(channel.snapshot(), DIALING_APP, DIALING_DATA))
     if account:
         channel.set_accountcode(account)
     for name, value in variables:
         channel.set_variable(name, value)
     if caller != NOBODY:
+        channel.set_caller(caller.number, caller.name)
         channel.set_connected(caller.number, caller.name)
-    channel.publish(DialBegin(None, channel.snapshot(), resource))
-    status = await technology.call(channel, timeout)
+    calling = asyncio.ensure_future(technology.call(channel, timeout))
+    await asyncio.sleep(0)  # the call is placed (a Local pair announces itself) ...
+    channel.publish(DialBegin(None, channel.snapshot(), resource))  # ... then the dial begins
+    status = await calling
     channel.publish(DialEnd(None, channel.snapshot(), status))
     snapshot = channel.snapshot()
     if status != "ANSWER":
@@ -102,8 +111,9 @@ async def _run_application(channel: Channel, name: str, data: str) -> None:
             log.warning("No such application '%s'", name)
             return
         data = substitute(pbx, channel, data)
+        # No Newexten: the application runs outside the dialplan (context, exten and
+        # priority do not move), as Asterisk's outgoing-application calls do.
         channel.application, channel.data = app.name, data
-        channel.publish(NewExten(channel.snapshot(), app.name, data))
         await app.handler(channel, data)
         if channel.jumped and not channel.hangup_requested:  # redirected into the dialplan
             channel.interrupted.clear()
@@ -111,5 +121,5 @@ async def _run_application(channel: Channel, name: str, data: str) -> None:
             return
     finally:
         if not channel.hangup_requested:
-            channel.request_hangup(causes.NORMAL_CLEARING)
+            channel.request_hangup(causes.UNKNOWN)  # the application ended: no cause
         pbx.destroy_channel(channel)

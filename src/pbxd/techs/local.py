@@ -12,9 +12,9 @@ import itertools
 from typing import TYPE_CHECKING
 
 from ..pbx import causes
-from ..pbx.channel import Channel, ChannelState, Party
+from ..pbx.channel import NOBODY, Channel, ChannelState, Party
 from ..pbx.engine import run_dialplan
-from ..pbx.events import LocalBridge
+from ..pbx.events import ConnectedLineChanged, LocalBridge
 from ..pbx.technology import ChannelUnavailable
 
 if TYPE_CHECKING:
@@ -45,10 +45,13 @@ class LocalPair:
             self.two.set_state(ChannelState.UP)
 
     def hangup_requested(self, channel: Channel) -> None:
+        self.answered.set()  # a ringing ;1 stops waiting
+
+    def destroyed(self, channel: Channel) -> None:
+        """One half is gone: the other gets a hangup queued with its cause (often 0)."""
         other = self.two if channel is self.one else self.one
-        if not other.hangup_requested:
-            other.request_hangup(channel.hangup_cause or causes.NORMAL_CLEARING)
-        self.answered.set()
+        if not other.gone:
+            other.queue_hangup(channel.hangup_cause)
 
 
 class LocalTechnology:
@@ -92,9 +95,16 @@ class LocalTechnology:
         pair = channel.driver
         assert isinstance(pair, LocalPair)
         two = pair.two
-        two.inherit_from(channel)
-        for key, value in channel.variables.items():
-            two.variables.setdefault(key, value)
+        for key, value in list(channel.variables.items()):
+            two.set_variable(key, value)
+        # ;2 calls with ;1's connected line as its caller ID, and is connected to ;1's caller.
+        connected_changed = channel.caller != NOBODY and two.connected != channel.caller
+        if connected_changed:
+            two.connected = channel.caller
+        if channel.connected != NOBODY:
+            two.set_caller(channel.connected.number, channel.connected.name)
+        if connected_changed:
+            two.publish(ConnectedLineChanged(two.snapshot()))
         channel.publish(
             LocalBridge(channel.snapshot(), two.snapshot(), pair.context, pair.exten, not pair.keep)
         )

@@ -184,14 +184,17 @@ def hangup(session: Session, message: Message) -> Response:
     if not name:
         return error("No channel specified")
     cause_text = message.get("cause").strip()
-    cause = int(cause_text) if cause_text.isdigit() else causes.NORMAL_CLEARING
+    # No Cause: the channel's hangup cause is left as it is (Asterisk: 0 means "do not set").
+    cause = int(cause_text) if cause_text.isdigit() else causes.UNKNOWN
     pbx = session.manager.pbx
     if len(name) > 1 and name.startswith("/") and name.endswith("/"):
         try:
             pattern = re.compile(name[1:-1])
         except re.error:
             return error("Invalid regex")
-        hit = [c for c in list(pbx.channels.values()) if pattern.search(c.name)]
+        # Newest first (Asterisk walks its channel container in no defined order): a Local
+        # pair's dialplan side (;2) goes before its ;1, as the reference recording shows.
+        hit = [c for c in reversed(pbx.channels.values()) if pattern.search(c.name)]
         for channel in hit:
             channel.request_hangup(cause)
         response = event_list("Channels hung up will follow", [], "ChannelsHungupListComplete")

@@ -94,18 +94,10 @@ def core_show_channel_map(session: Session, message: Message) -> Response:
     connected = []
     seen = {channel.name}
     frontier = [channel]
-    while frontier:  # follow bridges and Local pairs, as far as they reach
+    while frontier:  # follow bridges, as far as they reach
         current = frontier.pop()
-        peers = []
         bridge = pbx.bridges.get(current.bridge_id)
-        if bridge is not None:
-            peers += bridge.channels
-        pair = current.driver
-        for attribute in ("one", "two"):
-            other = getattr(pair, attribute, None)
-            if other is not None:
-                peers.append(other)
-        for peer in peers:
+        for peer in bridge.channels if bridge is not None else ():
             if peer.name not in seen:
                 seen.add(peer.name)
                 connected.append(peer.name)
