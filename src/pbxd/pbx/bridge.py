@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,8 @@ class Bridge:
         self.channels: list[Channel] = []
         self.created = False
         self.destroyed = False
+        self.peak = 0
+        self.ended = asyncio.Event()  # set when a bridge that held two drops below two
         pbx.bridges[self.uniqueid] = self
 
     def snapshot(self) -> BridgeSnapshot:
@@ -44,6 +47,7 @@ class Bridge:
             self.created = True
             self.pbx.bus.publish(BridgeCreated(self.snapshot()))
         self.channels.append(channel)
+        self.peak = max(self.peak, len(self.channels))
         channel.bridge_id = self.uniqueid
         self.pbx.bus.publish(BridgeEntered(self.snapshot(), channel.snapshot()))
 
@@ -53,6 +57,8 @@ class Bridge:
         self.channels.remove(channel)
         channel.bridge_id = ""
         self.pbx.bus.publish(BridgeLeft(self.snapshot(), channel.snapshot()))
+        if self.peak >= 2 and len(self.channels) < 2:
+            self.ended.set()
         if not self.channels:
             self.destroy()
 
@@ -71,3 +77,19 @@ class Bridge:
         """In a two-party bridge, the other channel."""
         others = [c for c in self.channels if c is not channel]
         return others[0] if len(others) == 1 else None
+
+
+async def stay_in(bridge: Bridge, channel: Channel) -> None:
+    """Join ``bridge`` until the channel hangs up, is taken elsewhere, or its peer leaves."""
+    bridge.join(channel)
+    waits = {
+        asyncio.ensure_future(channel.hung_up.wait()),
+        asyncio.ensure_future(channel.interrupted.wait()),
+        asyncio.ensure_future(bridge.ended.wait()),
+    }
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
+        bridge.leave(channel)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -137,6 +138,7 @@ class Channel:
         self.absolute_timeout: object | None = None
         self.jumped = False  # set by a Goto-like application: the engine does not step on
         self.interrupted = asyncio.Event()  # set by a redirect: the running application ends
+        self.diversion: Callable[[Channel], Awaitable[None]] | None = None
         self.driver: ChannelDriver | None = None  # the technology side of this channel
         if parent is not None:
             self.inherit_from(parent)
@@ -242,6 +244,21 @@ class Channel:
                 self.variables[key] = value
             elif key.startswith("_"):
                 self.variables[key[1:]] = value
+
+    def divert(self, run: Callable[[Channel], Awaitable[None]]) -> None:
+        """Take the channel out of what it does to ``run`` something else (a bridge);
+        whoever drives the channel runs it, then carries on."""
+        self.diversion = run
+        self.interrupted.set()
+
+    async def run_diversion(self) -> bool:
+        """Run a pending diversion; False if there was none."""
+        run, self.diversion = self.diversion, None
+        if run is None:
+            return False
+        self.interrupted.clear()
+        await run(self)
+        return True
 
     def redirect(self) -> None:
         """End the running application; the dialplan goes on where ``goto`` put it."""

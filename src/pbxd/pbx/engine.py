@@ -191,6 +191,8 @@ async def execute(channel: Channel) -> None:
         channel.jumped = False
         await app.handler(channel, data)
         channel.interrupted.clear()
+        while channel.diversion is not None and not channel.hangup_requested:
+            await channel.run_diversion()  # e.g. bridged by the Bridge action; then on
         if not channel.jumped and not channel.hangup_requested:
             channel.priority += 1  # an application ended by a hangup leaves it where it was
     log.warning("Channel '%s' ran %d dialplan steps: hung up as a runaway", channel.name, MAX_STEPS)

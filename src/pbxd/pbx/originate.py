@@ -115,6 +115,8 @@ async def _run_application(channel: Channel, name: str, data: str) -> None:
         # priority do not move), as Asterisk's outgoing-application calls do.
         channel.application, channel.data = app.name, data
         await app.handler(channel, data)
+        while channel.diversion is not None and not channel.hangup_requested:
+            await channel.run_diversion()
         if channel.jumped and not channel.hangup_requested:  # redirected into the dialplan
             channel.interrupted.clear()
             await run_dialplan(channel)

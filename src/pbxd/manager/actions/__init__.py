@@ -1,3 +1,3 @@
 """Thin action handlers grouped by area; importing this package registers them all."""
 
-from . import channels, dialplan, login, media, parking, recording, system  # noqa: F401
+from . import bridging, channels, dialplan, login, media, parking, recording, system  # noqa: F401

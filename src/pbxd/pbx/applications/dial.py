@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from .. import causes
 from ..bridge import Bridge
 from ..channel import ChannelState
-from ..engine import wait_for_hangup
+from ..engine import run_dialplan, wait_for_hangup
 from ..events import DialBegin, DialEnd
 from ..technology import ChannelUnavailable
 from . import application, split_args
@@ -144,13 +144,15 @@ async def _dial(
     if caller.state != ChannelState.UP:
         caller.set_state(ChannelState.UP)
     await _bridge(caller, answered, options)
-    if not options.go_on and not caller.hangup_requested:
+    taken = caller.interrupted.is_set() or caller.diversion is not None
+    if not options.go_on and not caller.hangup_requested and not taken:
         caller.request_hangup(answered.hangup_cause or causes.NORMAL_CLEARING)
     return "ANSWER"
 
 
 async def _bridge(caller: Channel, callee: Channel, options: DialOptions) -> None:
-    """Both in one bridge until either hangs up (or the time limit); the callee then goes."""
+    """Both in one bridge until either hangs up, is taken elsewhere (Redirect, the Bridge
+    action, a transfer) or the time limit; then the callee goes, unless it was taken."""
     pbx = caller.pbx
     bridge = Bridge(pbx)
     bridge.join(caller)
@@ -158,6 +160,9 @@ async def _bridge(caller: Channel, callee: Channel, options: DialOptions) -> Non
     ended = {
         asyncio.ensure_future(caller.hung_up.wait()),
         asyncio.ensure_future(callee.hung_up.wait()),
+        asyncio.ensure_future(caller.interrupted.wait()),
+        asyncio.ensure_future(callee.interrupted.wait()),
+        asyncio.ensure_future(bridge.ended.wait()),
     }
     if options.limit:
         ended.add(asyncio.ensure_future(pbx.clock.sleep(options.limit)))
@@ -169,7 +174,23 @@ async def _bridge(caller: Channel, callee: Channel, options: DialOptions) -> Non
     started = callee.answered_at or pbx.clock()
     caller.set_variable("ANSWEREDTIME", str(int(pbx.clock() - started)))
     bridge.leave(caller)
+    bridge.leave(callee)
+    if not callee.hangup_requested and (callee.diversion is not None or callee.jumped):
+        asyncio.ensure_future(_carry_on(callee))  # taken elsewhere: it lives on
+        return
     if not callee.hangup_requested:
         callee.request_hangup(causes.NORMAL_CLEARING)
     pbx.destroy_channel(callee)
-    bridge.destroy()
+
+
+async def _carry_on(channel: Channel) -> None:
+    """A dialed channel moved elsewhere: run its diversion, or the dialplan it was sent to."""
+    if channel.diversion is not None:
+        await channel.run_diversion()
+    if channel.jumped and not channel.hangup_requested:
+        channel.interrupted.clear()
+        await run_dialplan(channel)
+        return
+    if not channel.hangup_requested:
+        channel.request_hangup(causes.NORMAL_CLEARING)
+    channel.pbx.destroy_channel(channel)
