@@ -43,10 +43,10 @@ def test_connections_that_never_log_in(tmp_path: Path) -> None:
                 data = await asyncio.wait_for(idle_reader.read(100), 5)
                 closed += data == b""  # refused at once: not even a banner
             assert closed == 180
-            assert await ping_time(reader, writer) < 0.1
+            assert await ping_time(reader, writer) < 0.8  # answered at once, not after a wait
             await asyncio.sleep(2.3)  # authtimeout closes the 20 that never logged in
             assert app.manager.unauthenticated == 0
-            assert await ping_time(reader, writer) < 0.1
+            assert await ping_time(reader, writer) < 0.8  # answered at once, not after a wait
             for _, idle_writer in idle:
                 idle_writer.close()
             writer.close()
@@ -74,7 +74,7 @@ def test_flood_of_wrong_passwords(tmp_path: Path) -> None:
 
             flood = asyncio.gather(*(wrong() for _ in range(300)))
             await asyncio.sleep(0.3)
-            assert await ping_time(reader, writer) < 0.2  # not held up by the flood
+            assert await ping_time(reader, writer) < 0.8  # before the flood's 1 s refusals end
             results = await flood
             for answer, elapsed in results:
                 assert answer == b"Response: Error\r\nMessage: Authentication failed\r\n\r\n"
@@ -108,7 +108,7 @@ def test_garbage_and_endless_lines(tmp_path: Path) -> None:
             while b"after-junk" not in answer:
                 answer = await read_message(junk_reader)
             assert b"Message: Failed to parse message: line too long" in answer
-            assert await ping_time(reader, writer) < 0.2
+            assert await ping_time(reader, writer) < 0.8
             junk.write(b"Action: Ping\r\nActionID: still-here\r\n\r\n")
             while b"still-here" not in (answer := await read_message(junk_reader)):
                 pass
