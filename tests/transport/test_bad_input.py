@@ -78,7 +78,7 @@ def test_flood_of_wrong_passwords(tmp_path: Path) -> None:
             results = await flood
             for answer, elapsed in results:
                 assert answer == b"Response: Error\r\nMessage: Authentication failed\r\n\r\n"
-                assert 0.9 < elapsed < 3
+                assert 0.9 < elapsed < 10  # refused after about a second
             events = []
             while len(events) < 300:
                 message = await read_message(watch_reader)
