@@ -217,7 +217,9 @@ class Parking:
             parker = channel.get_variable("BLINDTRANSFER") or channel.name
             parker_dial_string = dial_string_of(parker)
         limit = lot.config.parkingtime if timeout is None else timeout
-        user = ParkedUser(channel, lot, space, parker_dial_string, self.pbx.clock(), limit, comeback)
+        user = ParkedUser(
+            channel, lot, space, parker_dial_string, self.pbx.clock(), limit, comeback
+        )
         lot.parked[space] = user
         lot._last = space
         lot.holding_bridge().join(channel)
@@ -280,8 +282,7 @@ class Parking:
             if dialplan.exists(PARK_DIAL_CONTEXT, flat):
                 return PARK_DIAL_CONTEXT, flat, 1
             log.error(
-                "Can not start %s at %s,%s,1 because extension does not exist. "
-                "Terminating call.",
+                "Can not start %s at %s,%s,1 because extension does not exist. Terminating call.",
                 user.channel.name,
                 PARK_DIAL_CONTEXT,
                 flat,

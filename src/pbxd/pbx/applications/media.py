@@ -79,7 +79,10 @@ def _wav_length(path: Path) -> float:
         return len(data) / 16000
     offset, byte_rate, size = 12, 0, None
     while offset + 8 <= len(data):
-        chunk, length = data[offset : offset + 4], struct.unpack("<I", data[offset + 4 : offset + 8])[0]
+        chunk, length = (
+            data[offset : offset + 4],
+            struct.unpack("<I", data[offset + 4 : offset + 8])[0],
+        )
         body = offset + 8
         if chunk == b"fmt " and length >= 12:
             byte_rate = struct.unpack("<I", data[body + 8 : body + 12])[0]
@@ -193,7 +196,9 @@ async def wait_exten(channel: Channel, data: str) -> None:
         log.info("Timeout on %s, continuing...", channel.name)
         return
     else:
-        found = next((e for e in ("t", "e") if dialplan.exists(channel.context, e, 1, number)), None)
+        found = next(
+            (e for e in ("t", "e") if dialplan.exists(channel.context, e, 1, number)), None
+        )
     if found is None:
         log.warning("Timeout but no rule 't' or 'e' in context '%s'", channel.context)
         channel.request_hangup(causes.NORMAL_CLEARING)
