@@ -682,6 +682,7 @@ class Ami:
 
 HELD_CALLS = 20_000
 HELD_IN_FLIGHT = 256
+HELD_BRINGUP_LIMIT = 90  # seconds allowed for bringing the calls up
 
 
 def held_once(s: Settings, calls: int) -> dict[str, object]:
@@ -705,36 +706,47 @@ def held_once(s: Settings, calls: int) -> dict[str, object]:
             before = server.rss_kib()
             command = [str(BINARY), "held", "-H", HOST, "-p", str(server.port), "-n", str(calls),
                        "-k", str(HELD_IN_FLIGHT), "-C", "Local/200@bench", "-A", "Wait",
-                       "-D", "3600", "-T", "180", "-h", "300", "-X", str(server.pid)]
+                       "-D", "3600", "-T", str(HELD_BRINGUP_LIMIT), "-h", "300", "-X", str(server.pid)]
             cpu0 = server.cpu_seconds()
             proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE)
             try:
                 assert proc.stdout is not None and proc.stdin is not None
-                ready = read_line(proc.stdout, "READY ", 200)
+                ready = read_line(proc.stdout, "READY ", HELD_BRINGUP_LIMIT + 30)
                 if ready is None:
                     return {"error": "the calls never came up"}
                 info: dict[str, object] = json.loads(ready.split(" ", 1)[1])
                 setup_cpu = server.cpu_seconds() - cpu0
                 time.sleep(1.0)  # let the last answers settle
                 after = server.rss_kib()
-                channels_up = ami.channels()
-                listed = ami.core_show_channels()
-                peak = server.rss_kib()
-                t0 = time.monotonic()
-                hung = ami.hangup_all()
-                answered = time.monotonic() - t0
-                left = channels_up
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline:
-                    left = ami.channels()
-                    if left == 0:
-                        break
-                    time.sleep(0.05)
-                cleared = time.monotonic() - t0
-                time.sleep(1.0)
-                recovered = server.rss_kib()
-                alive = ami.ping()
+                count = int(num(info, "calls"))
+                info.update(before_kib=before, after_kib=after, setup_cpu_s=round(setup_cpu, 2),
+                            per_call_kib=(after - before) / count if count else 0.0)
+                channels_up = listed = hung = left = -1
+                answered = cleared = -1.0
+                peak = recovered = after
+                alive = False
+                try:  # each later phase is bounded; what was measured so far is kept
+                    channels_up = ami.channels()
+                    listed = ami.core_show_channels()
+                    peak = server.rss_kib()
+                    ami.close()
+                    ami = Ami(server.port)
+                    t0 = time.monotonic()
+                    hung = ami.hangup_all(timeout=90)
+                    answered = time.monotonic() - t0
+                    deadline = time.monotonic() + 60
+                    while time.monotonic() < deadline:
+                        left = ami.channels()
+                        if left == 0:
+                            break
+                        time.sleep(0.05)
+                    cleared = time.monotonic() - t0
+                    time.sleep(1.0)
+                    recovered = server.rss_kib()
+                    alive = ami.ping()
+                except (OSError, RuntimeError) as exc:
+                    info["phase_error"] = f"{type(exc).__name__}: {exc}"
                 proc.stdin.write(b"go\n")
                 proc.stdin.close()
                 proc.wait(timeout=30)
@@ -747,12 +759,10 @@ def held_once(s: Settings, calls: int) -> dict[str, object]:
                         stream.close()
         finally:
             ami.close()
-        count = int(num(info, "calls"))
-        info.update(before_kib=before, after_kib=after, peak_kib=peak, recovered_kib=recovered,
+        info.update(peak_kib=peak, recovered_kib=recovered,
                     channels_up=channels_up, listed=listed, hung=hung,
                     hangup_answer_s=round(answered, 3), hangup_clear_s=round(cleared, 3),
-                    channels_left=left, ping_after=alive, setup_cpu_s=round(setup_cpu, 2),
-                    per_call_kib=(after - before) / count if count else 0.0)
+                    channels_left=left, ping_after=alive)
         return info
 
 
@@ -786,13 +796,15 @@ def scenario_held(s: Settings) -> list[Row]:
             f"`core show channels count` {int(num(result, 'channels_up')):,} channels, "
             f"CoreShowChannels listed {int(num(result, 'listed')):,}; RSS "
             f"{num(result, 'before_kib') / 1024:.1f} → {num(result, 'after_kib') / 1024:.1f} MiB; "
-            f"`Hangup /^Local/` answered in {num(result, 'hangup_answer_s'):.2f} s "
-            f"({int(num(result, 'hung')):,} channels), 0 channels after "
-            f"{num(result, 'hangup_clear_s'):.2f} s"
-            + ("" if not num(result, "channels_left") else
-               f" (NOT: {int(num(result, 'channels_left')):,} left)")
-            + f"; RSS then {num(result, 'recovered_kib') / 1024:.1f} MiB, Ping "
-            + ("answered" if result.get("ping_after") else "NOT answered"))
+            + (f"`Hangup /^Local/` answered in {num(result, 'hangup_answer_s'):.2f} s "
+               f"({int(num(result, 'hung')):,} channels), "
+               + ("0 channels after " if not num(result, "channels_left") else
+                  f"{int(num(result, 'channels_left')):,} channels left after ")
+               + f"{num(result, 'hangup_clear_s'):.2f} s; RSS then "
+               f"{num(result, 'recovered_kib') / 1024:.1f} MiB, Ping "
+               + ("answered" if result.get("ping_after") else "NOT answered")
+               if num(result, "hung") >= 0 else "hang-up not completed")
+            + (f"; stopped at: {result['phase_error']}" if result.get("phase_error") else ""))
     return [row]
 
 

@@ -15,6 +15,7 @@ from .pbx.astdb import AstDB, AstDBError
 from .pbx.cdr import CdrEngine, load_settings
 from .pbx.clock import Clock
 from .pbx.core import PBX
+from .pbx.parking import parking_of
 from .techs.local import LocalTechnology
 from .transport.tcp import listen, tls_context
 
@@ -32,6 +33,9 @@ class Application:
         self.pbx = PBX(clock)
         self.pbx.technologies["local"] = LocalTechnology(self.pbx)
         self.pbx.dialplan = configuration.dialplan
+        self.pbx.sounds_dir = configuration.directories.astdatadir / "sounds"
+        self.pbx.allow_system = configuration.allow_system
+        parking_of(self.pbx)  # the parking lot's extensions join the dialplan
         self.pbx.astdb = open_astdb(configuration)
         self.pbx.reloaders["pbx_config"] = self._reload_dialplan
         self.manager = Manager(
@@ -54,6 +58,7 @@ class Application:
         if dialplan is None:
             return "Error"
         self.pbx.dialplan = dialplan
+        parking_of(self.pbx)
         return "Success"
 
     @property

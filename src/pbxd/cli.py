@@ -50,6 +50,11 @@ def pbxd_main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument("--ami-bind", help="override manager.conf's bindaddr")
     serve.add_argument("--no-uvloop", action="store_true", help="use the standard asyncio loop")
+    serve.add_argument(
+        "--allow-system",
+        action="store_true",
+        help="let the System and TrySystem applications run shell commands (off by default)",
+    )
     serve.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     check = sub.add_parser("check-config", help="report every problem in a configuration directory")
     check.add_argument("directory", type=Path)
@@ -87,6 +92,7 @@ def pbxd_main(argv: list[str] | None = None) -> int:
         )
         return 1
     override(configuration, args.ami_port, args.ami_bind)
+    configuration.allow_system = args.allow_system
     coro = run_server(configuration, banner)
     if args.no_uvloop:
         asyncio.run(coro)

@@ -24,6 +24,7 @@ class Configuration:
     directories: Directories
     manager: ManagerSettings
     dialplan: Dialplan | None = None
+    allow_system: bool = False  # pbxd serve --allow-system: System() may run commands
     files: dict[str, ConfigFile] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
@@ -80,7 +81,7 @@ def load_configuration(
     if extensions is not None:
         dialplan = Dialplan.load(extensions)
         problems.extend(dialplan.problems)
-    return Configuration(root, directories, settings, dialplan, files, problems)
+    return Configuration(root, directories, settings, dialplan, files=files, problems=problems)
 
 
 def reload_dialplan(configuration: Configuration) -> Dialplan | None:

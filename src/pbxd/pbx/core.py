@@ -7,6 +7,7 @@ import logging
 import platform
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from .bridge import Bridge
     from .channel import Channel
     from .dialplan import Dialplan
+    from .parking import Parking
     from .technology import Technology
 
 log = logging.getLogger("pbxd.pbx")
@@ -52,6 +54,10 @@ class PBX:
         self.technologies: dict[str, Technology] = {}
         self.globals: dict[str, str] = {}
         self.custom_devices: dict[str, str] = {}
+        self.sounds_dir: Path | None = None  # <astdatadir>/sounds, where Playback looks
+        self.allow_system = False  # System/TrySystem run commands only when opted in
+        self.system_timeout = 30.0  # seconds a System command may take
+        self.parking: Parking | None = None  # made on first use (pbx.parking.parking_of)
         self.astdb: AstDB | None = None  # the ASTdb, when the application opens one
         self._uniqueids = itertools.count(1)
         self._register_cli()

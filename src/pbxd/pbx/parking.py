@@ -318,10 +318,10 @@ class Parking:
 
 def parking_of(pbx: PBX) -> Parking:
     """The PBX's parking (``pbx.parking``), made with the default lot on first use."""
-    parking: Parking | None = getattr(pbx, "parking", None)
+    parking = pbx.parking
     if parking is None:
         parking = Parking(pbx)
-        pbx.parking = parking  # type: ignore[attr-defined]
+        pbx.parking = parking
     else:
         parking.install_extensions()
     return parking

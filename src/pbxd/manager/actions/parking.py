@@ -1,9 +1,7 @@
 """Call parking: Park, ParkedCalls, Parkinglots (res_parking's actions).
 
-They live in their own registry, ``PARKING_ACTIONS``: the reference Asterisk 20 the
-transcripts were recorded from ran without res_parking, so ListCommands must not offer
-them by default.  ``install()`` adds them to a registry (the global one by default) when
-parking is wanted.
+They live in their own registry, ``PARKING_ACTIONS``, as a module of their own would;
+``install()`` adds them to a registry (the server's, at import of the actions package).
 """
 
 from __future__ import annotations
