@@ -98,6 +98,7 @@ class Application:
             await server.wait_closed()
         if self.pbx.astdb is not None:
             self.pbx.astdb.close()
+        self.cdr.close()
         self.stopped.set()
 
 

@@ -154,7 +154,9 @@ def ami_main(argv: list[str] | None = None) -> int:
             ok = replies[0].get("response").lower() in ("success", "goodbye", "follows", "pong")
         elif args.command == "command":
             reply = client.request("Command", [("Command", " ".join(args.words))])[0]
-            output = [line[7:].removeprefix(" ") for line in reply.lines if line[:7].lower() == "output:"]
+            output = [
+                line[7:].removeprefix(" ") for line in reply.lines if line[:7].lower() == "output:"
+            ]
             print("\n".join(output) if output else reply.get("message"))
             ok = reply.get("response").lower() == "success"
         else:

@@ -9,6 +9,8 @@ import asyncio
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,9 +123,14 @@ def test_panoramisk_event_list(reference_server: PbxdProcess) -> None:
 # --- pyst2 (threads, blocking) ------------------------------------------------------------
 
 
-def test_pyst2_session(reference_server: PbxdProcess) -> None:
-    """pyst2's Manager: connect, login, ping, command, a UserEvent callback, logoff."""
+def test_pyst2_session(reference_conf_dir: Path, start_pbxd: Callable[..., PbxdProcess]) -> None:
+    """pyst2's Manager: connect, login, ping, command, a UserEvent callback, logoff.
+
+    On a server of its own: pyst2's reader thread must not see other tests' traffic.
+    """
     from asterisk.manager import Manager
+
+    reference_server = start_pbxd(reference_conf_dir)
 
     manager = Manager()
     got = threading.Event()

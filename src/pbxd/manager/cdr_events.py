@@ -36,6 +36,11 @@ class CdrEventTranslator:
             rec.MixMonitorMuted: self._mute,  # type: ignore[dict-item]
         }
 
+    @property
+    def handles(self) -> frozenset[type]:
+        """The bus event types this translator turns into AMI events."""
+        return frozenset(self._table)
+
     def __call__(self, event: object) -> None:
         handler = self._table.get(type(event))
         if handler is not None:

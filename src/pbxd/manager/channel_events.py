@@ -81,6 +81,11 @@ class ChannelEventTranslator:
             ev.UserEventRaised: self._user_event,
         }
 
+    @property
+    def handles(self) -> frozenset[type]:
+        """The bus event types this translator turns into AMI events."""
+        return frozenset(self._table)
+
     def __call__(self, event: object) -> None:
         handler = self._table.get(type(event))
         if handler is not None:

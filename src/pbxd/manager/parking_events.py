@@ -45,6 +45,11 @@ class ParkingEventTranslator:
     def __init__(self, manager: Manager) -> None:
         self.manager = manager
 
+    @property
+    def handles(self) -> frozenset[type]:
+        """The bus event types this translator turns into AMI events."""
+        return frozenset(EVENT_NAMES)
+
     def __call__(self, event: object) -> None:
         name = EVENT_NAMES.get(type(event))
         if name is not None:

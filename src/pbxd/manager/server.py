@@ -66,11 +66,14 @@ class Manager:
         self._stamp_time = 0.0
         self._stamp_text = ""
         self._reload_settings = reload_settings
-        pbx.bus.subscribe(self._on_pbx_event)
+        pbx.bus.subscribe(self._on_pbx_event, (Reloaded, ShuttingDown))
         translator = ClassicEventTranslator if settings.classic else ChannelEventTranslator
-        pbx.bus.subscribe(translator(self))
-        pbx.bus.subscribe(ParkingEventTranslator(self))
-        pbx.bus.subscribe(CdrEventTranslator(self))
+        for subscriber in (
+            translator(self),
+            ParkingEventTranslator(self),
+            CdrEventTranslator(self),
+        ):
+            pbx.bus.subscribe(subscriber, subscriber.handles)
         pbx.reloaders["manager"] = self.reload
         register_cli(self)
 

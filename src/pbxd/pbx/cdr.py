@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from . import causes
 from .channel import ChannelState
@@ -257,6 +257,9 @@ _DIAL_DISPOSITION = {
 }
 
 
+MAX_OPEN_FILES = 32  # CSV files (Master and per-account) kept open at once
+
+
 class CdrEngine:
     """Subscribed to ``pbx.bus``; writes Master.csv under ``log_dir/cdr-csv``."""
 
@@ -265,6 +268,8 @@ class CdrEngine:
         self.settings = settings or Settings()
         self.csv_dir = Path(log_dir) / "cdr-csv" if log_dir is not None else None
         self.chains: dict[str, list[Record]] = {}  # by channel name
+        self.as_party_b: dict[str, list[Record]] = {}  # records naming a channel as Party B
+        self._files: dict[str, TextIO] = {}  # open CSV files by name
         self.dialed: set[str] = set()
         self.originated: set[str] = set()
         self.posted: list[Cdr] = []  # the most recent records (kept short)
@@ -280,7 +285,7 @@ class CdrEngine:
             BridgeLeft: self._bridge_leave,
             HungUp: self._hung_up,
         }
-        self.unsubscribe = pbx.bus.subscribe(self)
+        self.unsubscribe = pbx.bus.subscribe(self, self._table)
 
     def __call__(self, event: object) -> None:
         if not self.settings.enable:
@@ -297,6 +302,17 @@ class CdrEngine:
     def current(self, name: str) -> Record | None:
         chain = self.chains.get(name)
         return chain[-1] if chain else None
+
+    def _set_party_b(self, record: Record, peer: ChannelSnapshot) -> None:
+        """Name ``peer`` as the record's Party B, keeping the Party B index right."""
+        old = record.party_b
+        if old is not None and old.name != peer.name:
+            listed = self.as_party_b.get(old.name)
+            if listed is not None and record in listed:
+                listed.remove(record)
+        if old is None or old.name != peer.name:
+            self.as_party_b.setdefault(peer.name, []).append(record)
+        record.party_b = peer
 
     def _new_record(self, snapshot: ChannelSnapshot) -> Record:
         record = Record(snapshot, self.now())
@@ -365,10 +381,8 @@ class CdrEngine:
         snapshot = event.channel
         for record in self.chains.get(snapshot.name, []):
             self._update_party_a(record, snapshot)
-        for chain in self.chains.values():  # as Party B too
-            for record in chain:
-                if record.party_b is not None and record.party_b.name == snapshot.name:
-                    record.party_b = snapshot
+        for record in self.as_party_b.get(snapshot.name, ()):  # as Party B too
+            record.party_b = snapshot
 
     def _new_exten(self, event: NewExten) -> None:
         snapshot = event.channel
@@ -410,7 +424,7 @@ class CdrEngine:
         if record.state != State.SINGLE:
             record = self._new_record(caller)
         self._update_party_a(record, caller)
-        record.party_b = peer
+        self._set_party_b(record, peer)
         record.lock_app = True
         record.state = State.DIAL
 
@@ -423,7 +437,7 @@ class CdrEngine:
             if event.caller is not None:
                 if record.party_b is None or record.party_b.name != peer.name:
                     continue
-                record.party_b = peer
+                self._set_party_b(record, peer)
             disposition = _DIAL_DISPOSITION.get(event.status, Disposition.FAILED)
             if event.status == "CONGESTION" and self.settings.congestion:
                 disposition = Disposition.CONGESTION
@@ -452,7 +466,7 @@ class CdrEngine:
         if record.state in (State.DIAL, State.DIALED_PENDING):
             for other in others:
                 if record.party_b is not None and other.party_a.name == record.party_b.name:
-                    record.party_b = other.party_a
+                    self._set_party_b(record, other.party_a)
                     if other.party_b is None:
                         self._finalize(other)
                     break
@@ -461,7 +475,7 @@ class CdrEngine:
                 if other.party_b is not None and other.party_b.name == snapshot.name:
                     continue  # it already has us as its Party B
                 if self._picks_first(record.party_a, other.party_a):
-                    record.party_b = other.party_a
+                    self._set_party_b(record, other.party_a)
                     if other.party_b is None:
                         self._finalize(other)
                     break
@@ -488,14 +502,10 @@ class CdrEngine:
 
     def _hung_up(self, event: HungUp) -> None:
         snapshot = event.channel
-        for chain in self.chains.values():  # records that have it as Party B end
-            for record in chain:
-                if (
-                    record.party_b is not None
-                    and record.party_b.name == snapshot.name
-                    and record.state in (State.DIAL, State.BRIDGE)
-                ):
-                    record.party_b = snapshot
+        for record in self.as_party_b.pop(snapshot.name, ()):  # records it was Party B of end
+            if record.party_b is not None and record.party_b.name == snapshot.name:
+                record.party_b = snapshot
+                if record.state in (State.DIAL, State.BRIDGE):
                     self._finalize(record, event.cause)
         chain = self.chains.pop(snapshot.name, [])
         for record in chain:
@@ -550,29 +560,35 @@ class CdrEngine:
         if self.csv_dir is None or not self.settings.csv:
             return
         line = csv_row(cdr, self.settings)
-        try:
-            self.csv_dir.mkdir(parents=True, exist_ok=True)
-            with open(self.csv_dir / "Master.csv", "a", encoding="utf-8") as master:
-                master.write(line)
-        except OSError as exc:
-            log.error(
-                "Unable to re-open master file %s : %s",
-                self.csv_dir / "Master.csv",
-                exc.strerror,
-            )
+        self._append("Master.csv", line, "Unable to re-open master file %s : %s")
         account = cdr.accountcode
         if not self.settings.accountlogs or not account:
             return
         if "/" in account or account.startswith("."):
             log.warning("Account code '%s' insecure for writing file", account)
             return
+        self._append(f"{account}.csv", line, "Unable to write CSV record to account file '%s' : %s")
+
+    def _append(self, name: str, line: str, complaint: str) -> None:
+        """One line to a CSV file kept open (and flushed: a record is on disk once posted)."""
+        assert self.csv_dir is not None
+        handle = self._files.get(name)
         try:
-            with open(self.csv_dir / f"{account}.csv", "a", encoding="utf-8") as per_account:
-                per_account.write(line)
+            if handle is None:
+                if len(self._files) >= MAX_OPEN_FILES:
+                    self._files.pop(next(iter(self._files))).close()
+                self.csv_dir.mkdir(parents=True, exist_ok=True)
+                handle = self._files[name] = open(self.csv_dir / name, "a", encoding="utf-8")  # noqa: SIM115
+            handle.write(line)
+            handle.flush()
         except OSError as exc:
-            log.warning(
-                "Unable to write CSV record to account file '%s' : %s", account, exc.strerror
-            )
+            self._files.pop(name, None)
+            log.error(complaint, self.csv_dir / name, exc.strerror)
+
+    def close(self) -> None:
+        for handle in self._files.values():
+            handle.close()
+        self._files.clear()
 
 
 #: CDR() names that read a record's own fields (the rest are its variables).

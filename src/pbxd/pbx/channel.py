@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from . import causes
 from .events import (
@@ -64,8 +63,7 @@ _STATE_TEXT = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Party:
+class Party(NamedTuple):
     """A caller ID or connected line: empty strings where unknown."""
 
     number: str = ""
@@ -75,8 +73,7 @@ class Party:
 NOBODY = Party()
 
 
-@dataclass(frozen=True, slots=True)
-class ChannelSnapshot:
+class ChannelSnapshot(NamedTuple):
     """A channel as it was when an event happened."""
 
     name: str

@@ -5,25 +5,21 @@ The manager turns these into AMI events; the PBX itself never formats AMI.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from .channel import ChannelSnapshot
 
 
-@dataclass(frozen=True, slots=True)
-class NewChannel:
+class NewChannel(NamedTuple):
     channel: ChannelSnapshot
 
 
-@dataclass(frozen=True, slots=True)
-class NewState:
+class NewState(NamedTuple):
     channel: ChannelSnapshot
 
 
-@dataclass(frozen=True, slots=True)
-class NewExten:
+class NewExten(NamedTuple):
     """The dialplan ran ``application(data)`` at context/exten/priority."""
 
     channel: ChannelSnapshot
@@ -31,65 +27,55 @@ class NewExten:
     data: str
 
 
-@dataclass(frozen=True, slots=True)
-class VarSet:
+class VarSet(NamedTuple):
     channel: ChannelSnapshot | None  # None: a global variable
     variable: str
     value: str
 
 
-@dataclass(frozen=True, slots=True)
-class CallerIdChanged:
+class CallerIdChanged(NamedTuple):
     channel: ChannelSnapshot
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectedLineChanged:
+class ConnectedLineChanged(NamedTuple):
     channel: ChannelSnapshot
 
 
-@dataclass(frozen=True, slots=True)
-class AccountCodeChanged:
+class AccountCodeChanged(NamedTuple):
     channel: ChannelSnapshot
     old: str
 
 
-@dataclass(frozen=True, slots=True)
-class HangupRequested:
+class HangupRequested(NamedTuple):
     channel: ChannelSnapshot
     cause: int
     soft: bool
 
 
-@dataclass(frozen=True, slots=True)
-class HungUp:
+class HungUp(NamedTuple):
     channel: ChannelSnapshot
     cause: int
 
 
-@dataclass(frozen=True, slots=True)
-class DialBegin:
+class DialBegin(NamedTuple):
     caller: ChannelSnapshot | None  # None when the PBX itself dials (Originate)
     dest: ChannelSnapshot
     dialstring: str
 
 
-@dataclass(frozen=True, slots=True)
-class DialState:
+class DialState(NamedTuple):
     caller: ChannelSnapshot | None
     dest: ChannelSnapshot
     status: str
 
 
-@dataclass(frozen=True, slots=True)
-class DialEnd:
+class DialEnd(NamedTuple):
     caller: ChannelSnapshot | None
     dest: ChannelSnapshot
     status: str
 
 
-@dataclass(frozen=True, slots=True)
-class LocalBridge:
+class LocalBridge(NamedTuple):
     one: ChannelSnapshot
     two: ChannelSnapshot
     context: str
@@ -97,8 +83,7 @@ class LocalBridge:
     optimization: bool
 
 
-@dataclass(frozen=True, slots=True)
-class BridgeSnapshot:
+class BridgeSnapshot(NamedTuple):
     uniqueid: str
     type: str
     technology: str
@@ -108,37 +93,31 @@ class BridgeSnapshot:
     video_source_mode: str = "none"
 
 
-@dataclass(frozen=True, slots=True)
-class BridgeCreated:
+class BridgeCreated(NamedTuple):
     bridge: BridgeSnapshot
 
 
-@dataclass(frozen=True, slots=True)
-class BridgeEntered:
+class BridgeEntered(NamedTuple):
     bridge: BridgeSnapshot
     channel: ChannelSnapshot
     swap: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class BridgeLeft:
+class BridgeLeft(NamedTuple):
     bridge: BridgeSnapshot
     channel: ChannelSnapshot
 
 
-@dataclass(frozen=True, slots=True)
-class BridgeDestroyed:
+class BridgeDestroyed(NamedTuple):
     bridge: BridgeSnapshot
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceStateChanged:
+class DeviceStateChanged(NamedTuple):
     device: str
     state: str
 
 
-@dataclass(frozen=True, slots=True)
-class Dtmf:
+class Dtmf(NamedTuple):
     channel: ChannelSnapshot
     digit: str
     direction: str  # "Received" or "Sent"
@@ -146,8 +125,7 @@ class Dtmf:
     duration_ms: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class UserEventRaised:
+class UserEventRaised(NamedTuple):
     """The UserEvent application: a dialplan-made AMI event."""
 
     channel: ChannelSnapshot | None
@@ -155,8 +133,7 @@ class UserEventRaised:
     fields: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class TextMessage:
+class TextMessage(NamedTuple):
     """Text sent to a channel in a call (SendText)."""
 
     channel: ChannelSnapshot

@@ -440,7 +440,7 @@ class Recorder:
         self.mixmonitors: dict[Channel, list[MixMonitorSession]] = {}
         self._sequence = itertools.count()
         self._ids = itertools.count(1)
-        pbx.bus.subscribe(self._on_event)
+        pbx.bus.subscribe(self._on_event, (HungUp, BridgeEntered, BridgeLeft))
 
     # -- Monitor ------------------------------------------------------------------------
 

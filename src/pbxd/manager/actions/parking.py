@@ -131,7 +131,11 @@ def parked_calls(session: Session, message: Message) -> Response:
             items.append("Event: ParkedCall\r\n" + "".join(f"{line}\r\n" for line in lines) + tail)
     items = [item + "\r\n" for item in items]
     return _listed(
-        message, "Parked calls will follow", items, "ParkedCallsComplete", f"Total: {len(items)}\r\n"
+        message,
+        "Parked calls will follow",
+        items,
+        "ParkedCallsComplete",
+        f"Total: {len(items)}\r\n",
     )
 
 

@@ -204,8 +204,7 @@ def mixmonitor(session: Session, message: Message) -> Response:
         Argument("Channel", "The name of the channel monitored.", True),
         Argument(
             "MixMonitorID",
-            "If a valid ID is provided, then this command will stop only that specific "
-            "MixMonitor.",
+            "If a valid ID is provided, then this command will stop only that specific MixMonitor.",
         ),
     ),
     since="11.0.0",
