@@ -38,6 +38,8 @@ class Link:
     def abort(self) -> None: ...
     def pause_reading(self) -> None: ...
     def resume_reading(self) -> None: ...
+    def buffered(self) -> int:
+        return 0
 
 
 class Client:
@@ -136,13 +138,21 @@ def test_park_action_list_and_events() -> None:
                       ("TimeoutChannel", "SIP/100-00000003"), ("Timeout", "20000"))  # fmt: skip
         await clock.advance(0.1)
         messages = client.read()
-        assert messages[0].lines == ["Response: Success", "ActionID: p1", "Message: Park successful"]
+        assert messages[0].lines == [
+            "Response: Success",
+            "ActionID: p1",
+            "Message: Park successful",
+        ]
         parked = events(messages, "ParkedCall")
         assert len(parked) == 1
         fields = [name for name, _ in parked[0].items()]
         assert fields[:4] == ["Event", "Privilege", "ParkeeChannel", "ParkeeChannelState"]
         assert fields[-5:] == [
-            "ParkerDialString", "Parkinglot", "ParkingSpace", "ParkingTimeout", "ParkingDuration"
+            "ParkerDialString",
+            "Parkinglot",
+            "ParkingSpace",
+            "ParkingTimeout",
+            "ParkingDuration",
         ]
         assert parked[0].get("ParkeeChannel") == "Test/alice-00000001"
         assert parked[0].get("ParkerDialString") == "SIP/100"
@@ -179,7 +189,10 @@ def test_park_action_list_and_events() -> None:
             "StopSpace: 720", "Timeout: 45",
         ]  # fmt: skip
         assert lots[2].lines[:4] == [
-            "Event: ParkinglotsComplete", "ActionID: l2", "EventList: Complete", "ListItems: 1"
+            "Event: ParkinglotsComplete",
+            "ActionID: l2",
+            "EventList: Complete",
+            "ListItems: 1",
         ]
 
         await clock.advance(15)

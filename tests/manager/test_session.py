@@ -54,6 +54,9 @@ class FakeLink:
     def resume_reading(self) -> None:
         self.reading = True
 
+    def buffered(self) -> int:
+        return 0  # never drains by itself: a paused session here has stopped reading
+
 
 class Client:
     """One connection: sends bytes into its session, decodes what the session wrote."""

@@ -62,6 +62,7 @@ class Link(Protocol):
     def abort(self) -> None: ...
     def pause_reading(self) -> None: ...
     def resume_reading(self) -> None: ...
+    def buffered(self) -> int: ...
 
 
 class Session:
@@ -98,6 +99,7 @@ class Session:
         "_dirty",
         "_auth_timer",
         "_write_timer",
+        "_backlog",
         "classic",
     )
 
@@ -141,6 +143,7 @@ class Session:
         self._dirty = False
         self._auth_timer: asyncio.TimerHandle | None = None
         self._write_timer: asyncio.TimerHandle | None = None
+        self._backlog = 0  # bytes the transport held when the write timer was armed
         self.classic = manager.settings.classic
 
     # -- reading -----------------------------------------------------------------------
@@ -356,11 +359,15 @@ class Session:
             self.out_size = 0
 
     def pause_writing(self) -> None:
-        """The peer stopped taking data: it has ``writetimeout`` to start again."""
+        """The peer stopped taking data: it has ``writetimeout`` to take some again."""
         self.paused = True
-        timeout = self.user.writetimeout if self.user else 100
         if self._write_timer is None:
-            self._write_timer = self.manager.loop.call_later(timeout / 1000, self._write_timed_out)
+            self._arm_write_timer()
+
+    def _arm_write_timer(self) -> None:
+        timeout = self.user.writetimeout if self.user else 100
+        self._backlog = self.link.buffered()
+        self._write_timer = self.manager.loop.call_later(timeout / 1000, self._write_timed_out)
 
     def resume_writing(self) -> None:
         self.paused = False
@@ -370,7 +377,13 @@ class Session:
         self.flush()
 
     def _write_timed_out(self) -> None:
+        """No byte went out for a whole writetimeout: the peer has stopped reading.
+        (Time the PBX itself was busy does not count against the peer: if the backlog
+        shrank, it is reading, and the clock starts again.)"""
         self._write_timer = None
+        if self.paused and not self.closed and self.link.buffered() < self._backlog:
+            self._arm_write_timer()
+            return
         if self.paused and not self.closed:
             log.warning(
                 "Manager session %s (%s) could not take its events within %d ms: disconnected",

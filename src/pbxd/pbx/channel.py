@@ -6,7 +6,6 @@ an immutable event carrying a ``ChannelSnapshot``.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, NamedTuple, Protocol
@@ -20,6 +19,7 @@ from .events import (
     NewState,
     VarSet,
 )
+from .flag import Flag
 
 if TYPE_CHECKING:
     from .core import PBX
@@ -130,11 +130,11 @@ class Channel:
         self.answered_at: float | None = None
         self.bridge_id = ""
         self.hangup_cause = causes.UNKNOWN
-        self.hung_up = asyncio.Event()  # set when a hangup is requested
+        self.hung_up = Flag()  # set when a hangup is requested
         self.gone = False  # destroyed: no more events
         self.absolute_timeout: object | None = None
         self.jumped = False  # set by a Goto-like application: the engine does not step on
-        self.interrupted = asyncio.Event()  # set by a redirect: the running application ends
+        self.interrupted = Flag()  # set by a redirect: the running application ends
         self.diversion: Callable[[Channel], Awaitable[None]] | None = None
         self.driver: ChannelDriver | None = None  # the technology side of this channel
         if parent is not None:

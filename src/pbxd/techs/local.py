@@ -15,6 +15,7 @@ from ..pbx import causes
 from ..pbx.channel import NOBODY, Channel, ChannelState, Party
 from ..pbx.engine import run_dialplan
 from ..pbx.events import ConnectedLineChanged, LocalBridge
+from ..pbx.flag import Flag
 from ..pbx.technology import ChannelUnavailable
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ class LocalPair:
         self.one, self.two = one, two
         self.context, self.exten = context, exten
         self.keep = keep
-        self.answered = asyncio.Event()
+        self.answered = Flag()
         self.task: asyncio.Task[None] | None = None
 
     def state_changed(self, channel: Channel) -> None:
