@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from . import causes
 from .channel import SOFTHANGUP_APPUNLOAD
 from .events import HangupRequested, NewExten
+from .flag import wait_any
 
 if TYPE_CHECKING:
     from .channel import Channel
@@ -97,19 +98,7 @@ async def wait(channel: Channel, seconds: float) -> bool:
 
 async def wait_for_hangup(channel: Channel, seconds: float | None = None) -> bool:
     """Until hangup, a redirect, or ``seconds``; True if the channel is still up."""
-    if channel.hangup_requested or channel.interrupted.is_set():
-        return not channel.hangup_requested
-    waits = {
-        asyncio.ensure_future(channel.hung_up.wait()),
-        asyncio.ensure_future(channel.interrupted.wait()),
-    }
-    if seconds is not None:
-        waits.add(asyncio.ensure_future(channel.pbx.clock.sleep(seconds)))
-    try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiting in waits:
-            waiting.cancel()
+    await wait_any((channel.hung_up, channel.interrupted), seconds, channel.pbx.clock)
     return not channel.hangup_requested
 
 

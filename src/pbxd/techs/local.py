@@ -15,7 +15,7 @@ from ..pbx import causes
 from ..pbx.channel import NOBODY, Channel, ChannelState, Party
 from ..pbx.engine import run_dialplan
 from ..pbx.events import ConnectedLineChanged, LocalBridge
-from ..pbx.flag import Flag
+from ..pbx.flag import Flag, wait_any
 from ..pbx.technology import ChannelUnavailable
 
 if TYPE_CHECKING:
@@ -110,13 +110,7 @@ class LocalTechnology:
             LocalBridge(channel.snapshot(), two.snapshot(), pair.context, pair.exten, not pair.keep)
         )
         pair.task = asyncio.ensure_future(run_dialplan(two))
-        sleeper = asyncio.ensure_future(self.pbx.clock.sleep(timeout))
-        answered = asyncio.ensure_future(pair.answered.wait())
-        try:
-            await asyncio.wait({sleeper, answered}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            answered.cancel()
+        await wait_any((pair.answered,), timeout, self.pbx.clock)
         if channel.state == ChannelState.UP:
             return "ANSWER"
         if two.hangup_requested or channel.hangup_requested:
