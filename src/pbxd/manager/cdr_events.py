@@ -13,6 +13,7 @@ from ..pbx import recording as rec
 from ..pbx.cdr import CdrPosted, format_time
 from .channel_events import channel_lines
 from .privileges import Privilege
+from .translation import TableTranslator
 
 if TYPE_CHECKING:
     from ..pbx.channel import ChannelSnapshot
@@ -22,7 +23,7 @@ CALL = int(Privilege.CALL)
 CDR = int(Privilege.CDR)
 
 
-class CdrEventTranslator:
+class CdrEventTranslator(TableTranslator):
     """Subscribed to the PBX bus next to ChannelEventTranslator."""
 
     def __init__(self, manager: Manager) -> None:
@@ -35,16 +36,6 @@ class CdrEventTranslator:
             rec.MixMonitorStopped: self._channel_event("MixMonitorStop"),
             rec.MixMonitorMuted: self._mute,  # type: ignore[dict-item]
         }
-
-    @property
-    def handles(self) -> frozenset[type]:
-        """The bus event types this translator turns into AMI events."""
-        return frozenset(self._table)
-
-    def __call__(self, event: object) -> None:
-        handler = self._table.get(type(event))
-        if handler is not None:
-            handler(event)
 
     def _channelvars(self, snapshot: ChannelSnapshot) -> list[str]:
         names = self.manager.settings.channelvars

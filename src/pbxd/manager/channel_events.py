@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ..pbx import causes
 from ..pbx import events as ev
 from .privileges import Privilege
+from .translation import TableTranslator
 
 if TYPE_CHECKING:
     from ..pbx.channel import ChannelSnapshot
@@ -53,7 +54,7 @@ def bridge_lines(bridge: ev.BridgeSnapshot) -> list[str]:
     ]
 
 
-class ChannelEventTranslator:
+class ChannelEventTranslator(TableTranslator):
     """Subscribed to the PBX bus; publishes the AMI form of each event it knows."""
 
     def __init__(self, manager: Manager) -> None:
@@ -80,16 +81,6 @@ class ChannelEventTranslator:
             ev.Dtmf: self._dtmf,
             ev.UserEventRaised: self._user_event,
         }
-
-    @property
-    def handles(self) -> frozenset[type]:
-        """The bus event types this translator turns into AMI events."""
-        return frozenset(self._table)
-
-    def __call__(self, event: object) -> None:
-        handler = self._table.get(type(event))
-        if handler is not None:
-            handler(event)
 
     def _publish(
         self, name: str, privilege: int, lines: list[str], snapshot: ChannelSnapshot | None = None

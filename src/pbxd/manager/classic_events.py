@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ..pbx import causes
 from ..pbx import events as ev
 from .privileges import Privilege
+from .translation import TableTranslator
 
 if TYPE_CHECKING:
     from ..pbx.channel import ChannelSnapshot
@@ -26,7 +27,7 @@ def _cid(snapshot: ChannelSnapshot) -> tuple[str, str]:
     return snapshot.caller.number or UNKNOWN, snapshot.caller.name or UNKNOWN
 
 
-class ClassicEventTranslator:
+class ClassicEventTranslator(TableTranslator):
     """Subscribed to the PBX bus in the classic dialect instead of the AMI 9 translator."""
 
     def __init__(self, manager: Manager) -> None:
@@ -43,16 +44,6 @@ class ClassicEventTranslator:
             ev.BridgeLeft: self._left,
             ev.VarSet: self._varset,
         }
-
-    @property
-    def handles(self) -> frozenset[type]:
-        """The bus event types this translator turns into AMI events."""
-        return frozenset(self._table)
-
-    def __call__(self, event: object) -> None:
-        handler = self._table.get(type(event))
-        if handler is not None:
-            handler(event)
 
     def _publish(self, name: str, lines: list[str], privilege: int = CALL) -> None:
         self.manager.hub.publish(name, privilege, lines)
