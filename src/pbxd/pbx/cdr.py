@@ -15,6 +15,7 @@ is set; each half of a Local channel is a channel of its own.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import time
@@ -270,6 +271,7 @@ class CdrEngine:
         self.chains: dict[str, list[Record]] = {}  # by channel name
         self.as_party_b: dict[str, list[Record]] = {}  # records naming a channel as Party B
         self._files: dict[str, TextIO] = {}  # open CSV files by name
+        self._flush_pending = False
         self.dialed: set[str] = set()
         self.originated: set[str] = set()
         self.posted: list[Cdr] = []  # the most recent records (kept short)
@@ -570,7 +572,7 @@ class CdrEngine:
         self._append(f"{account}.csv", line, "Unable to write CSV record to account file '%s' : %s")
 
     def _append(self, name: str, line: str, complaint: str) -> None:
-        """One line to a CSV file kept open (and flushed: a record is on disk once posted)."""
+        """One line to a CSV file kept open; flushed at the end of the loop turn."""
         assert self.csv_dir is not None
         handle = self._files.get(name)
         try:
@@ -580,12 +582,34 @@ class CdrEngine:
                 self.csv_dir.mkdir(parents=True, exist_ok=True)
                 handle = self._files[name] = open(self.csv_dir / name, "a", encoding="utf-8")  # noqa: SIM115
             handle.write(line)
-            handle.flush()
+            self._flush_soon()
         except OSError as exc:
             self._files.pop(name, None)
             log.error(complaint, self.csv_dir / name, exc.strerror)
 
+    def _flush_soon(self) -> None:
+        """Rows reach the disk at the end of this loop turn (at once when no loop runs)."""
+        if self._flush_pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._flush()
+            return
+        self._flush_pending = True
+        loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        for name, handle in list(self._files.items()):
+            try:
+                handle.flush()
+            except OSError as exc:
+                self._files.pop(name, None)
+                log.error("Unable to write CDR file %s : %s", name, exc.strerror)
+
     def close(self) -> None:
+        self._flush()
         for handle in self._files.values():
             handle.close()
         self._files.clear()
