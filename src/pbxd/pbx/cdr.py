@@ -616,7 +616,7 @@ class CdrEngine:
 
 
 #: CDR() names that read a record's own fields (the rest are its variables).
-_FIELDS = (
+FIELDS = (
     "clid",
     "src",
     "dst",
@@ -639,6 +639,9 @@ _FIELDS = (
     "userfield",
     "sequence",
 )
+
+#: The fields the dialplan may write with CDR(); the others are read-only.
+WRITABLE_FIELDS = frozenset({"accountcode", "amaflags", "peeraccount", "userfield"})
 
 
 class LiveCdr(MutableMapping[str, str]):
@@ -714,10 +717,10 @@ class LiveCdr(MutableMapping[str, str]):
 
     def __iter__(self) -> Iterator[str]:
         record = self._record()
-        yield from _FIELDS
+        yield from FIELDS
         if record is not None:
             yield from record.variables
 
     def __len__(self) -> int:
         record = self._record()
-        return len(_FIELDS) + (len(record.variables) if record is not None else 0)
+        return len(FIELDS) + (len(record.variables) if record is not None else 0)

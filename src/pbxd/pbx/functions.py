@@ -29,6 +29,8 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .cdr import FIELDS, WRITABLE_FIELDS
+
 if TYPE_CHECKING:
     from .expressions import Scope
 
@@ -650,27 +652,7 @@ def _channel_write(scope: Scope, name: str, data: str, value: str) -> bool:
     return True
 
 
-_CDR_READ_ONLY = frozenset(
-    [
-        "clid",
-        "src",
-        "dst",
-        "dcontext",
-        "channel",
-        "dstchannel",
-        "lastapp",
-        "lastdata",
-        "start",
-        "answer",
-        "end",
-        "duration",
-        "billsec",
-        "disposition",
-        "uniqueid",
-        "linkedid",
-        "sequence",
-    ]
-)
+_CDR_READ_ONLY = frozenset(FIELDS) - WRITABLE_FIELDS
 
 
 @function("CDR", "CDR(name[,options])", "Gets or sets a CDR variable.")
