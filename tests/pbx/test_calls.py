@@ -113,7 +113,9 @@ def test_dialplan_variables_goto_and_inheritance() -> None:
 def test_busy_destination() -> None:
     async def scenario() -> None:
         pbx, clock, seen = make_pbx()
-        task = asyncio.ensure_future(originate(pbx, "Local/300@default", Target("Wait", "1"), timeout=10))
+        task = asyncio.ensure_future(
+            originate(pbx, "Local/300@default", Target("Wait", "1"), timeout=10)
+        )
         await clock.advance(3)
         outcome = await task
         assert outcome.status in ("BUSY", "NOANSWER")
@@ -140,7 +142,9 @@ def test_unknown_technology_and_extension() -> None:
         pbx, clock, seen = make_pbx()
         outcome = await originate(pbx, "Nope/123", Target("Wait", "1"))
         assert (outcome.status, outcome.reason, outcome.channel) == ("CHANUNAVAIL", 0, None)
-        task = asyncio.ensure_future(originate(pbx, "Local/999@default", Target("Wait", "1"), timeout=5))
+        task = asyncio.ensure_future(
+            originate(pbx, "Local/999@default", Target("Wait", "1"), timeout=5)
+        )
         await clock.advance(6)
         outcome = await task
         assert outcome.status != "ANSWER"
@@ -156,10 +160,19 @@ def test_dial_bridges_the_first_answer_and_cancels_the_rest() -> None:
         await clock.advance(0.1)
         bridges = list(pbx.bridges.values())
         assert len(bridges) == 1 and len(bridges[0].channels) == 2
-        caller = next(c for c in pbx.channels.values() if c.name.startswith("Local/700") and c.name.endswith(";2"))
+        caller = next(
+            c
+            for c in pbx.channels.values()
+            if c.name.startswith("Local/700") and c.name.endswith(";2")
+        )
         ends = [e for e in seen if isinstance(e, ev.DialEnd) and e.caller is not None]
         assert sorted(e.status for e in ends) == ["ANSWER", "CANCEL"]
-        assert caller.get_variable("DIALEDPEERNAME", ) and caller.bridge_id == bridges[0].uniqueid
+        assert (
+            caller.get_variable(
+                "DIALEDPEERNAME",
+            )
+            and caller.bridge_id == bridges[0].uniqueid
+        )
         kinds = [type(e).__name__ for e in seen]
         assert kinds.count("BridgeCreated") == 1 and kinds.count("BridgeEntered") == 2
         await clock.advance(31)  # Wait(30) at 100 ends: the callee hangs up, so does the caller
@@ -174,7 +187,11 @@ def test_dial_status_busy_and_going_on() -> None:
         pbx, clock, seen = make_pbx()
         await originate(pbx, "Local/710@default", Target("Wait", "200"))
         await clock.advance(3)
-        caller = next(c for c in pbx.channels.values() if c.name.startswith("Local/710") and c.name.endswith(";2"))
+        caller = next(
+            c
+            for c in pbx.channels.values()
+            if c.name.startswith("Local/710") and c.name.endswith(";2")
+        )
         assert caller.get_variable("DIALSTATUS") in ("BUSY", "NOANSWER")
         assert caller.get_variable("AFTER") == caller.get_variable("DIALSTATUS")
         pbx.hangup_all()
@@ -192,5 +209,18 @@ def test_dial_time_limit() -> None:
         assert len(pbx.bridges) == 1
         await clock.advance(1.5)
         assert pbx.bridges == {} and pbx.channels == {}
+
+    run(scenario)
+
+
+def test_h_extension_runs_after_hangup() -> None:
+    async def scenario() -> None:
+        pbx, clock, seen = make_pbx()
+        pbx.dialplan.add_extension("default", "h", 1, "Set", "GLOBAL(HDONE)=${EXTEN}")  # type: ignore[union-attr]
+        pbx.dialplan.add_extension("default", "h", 2, "Wait", "100")  # type: ignore[union-attr]
+        await originate(pbx, "Local/100@default", Target("Wait", "1"))
+        await clock.advance(1.5)
+        assert pbx.globals.get("HDONE") == "h"
+        assert pbx.channels == {}
 
     run(scenario)

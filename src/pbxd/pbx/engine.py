@@ -109,12 +109,40 @@ async def run_dialplan(channel: Channel) -> None:
     pbx.current_calls += 1
     try:
         await execute(channel)
+        await run_h_extension(channel)
     except Exception:
         log.exception("dialplan failed on %s", channel.name)
         channel.request_hangup(causes.INTERWORKING)
     finally:
         pbx.current_calls -= 1
         await _end_run(channel)
+
+
+async def run_h_extension(channel: Channel) -> None:
+    """After a hangup, the context's ``h`` extension runs (its applications see the hangup,
+    so waits end at once)."""
+    dialplan = channel.pbx.dialplan
+    caller = channel.caller.number
+    if (
+        dialplan is None
+        or channel.exten == "h"
+        or not channel.hangup_requested
+        or not dialplan.exists(channel.context, "h", 1, caller)
+    ):
+        return
+    channel.exten, channel.priority = "h", 1
+    for _ in range(MAX_STEPS):
+        step = dialplan.find(channel.context, channel.exten, channel.priority, caller)
+        app = channel.pbx.applications.get(step.app) if step is not None else None
+        if step is None or app is None or channel.gone:
+            return
+        data = substitute(channel.pbx, channel, step.data)
+        channel.application, channel.data = step.app, data
+        channel.publish(NewExten(channel.snapshot(), step.app, data))
+        channel.jumped = False
+        await app.handler(channel, data)
+        if not channel.jumped:
+            channel.priority += 1
 
 
 async def _end_run(channel: Channel) -> None:
