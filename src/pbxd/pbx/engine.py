@@ -71,6 +71,31 @@ def substitute(pbx: PBX, channel: Channel | None, text: str) -> str:
     return expand(text, ChannelScope(pbx, channel))
 
 
+def is_function(name: str) -> bool:
+    """``NAME(args)`` names a dialplan function, anything else a variable."""
+    return name.endswith(")") and "(" in name
+
+
+def read_value(scope: ChannelScope, name: str) -> str:
+    """A variable's or a function's value, "" when unset (Getvar, Status Variables:)."""
+    if is_function(name):
+        from .functions import read_function
+
+        return read_function(scope, name) or ""
+    value = scope.get_variable(name)
+    return "" if value is None else value
+
+
+def assign(scope: ChannelScope, name: str, value: str) -> None:
+    """Set a variable (the channel's, or a global without one) or write a function."""
+    if is_function(name):
+        from .functions import write_function
+
+        write_function(scope, name, value)
+    else:
+        scope.set_variable(name, value)
+
+
 def goto(channel: Channel, context: str | None, exten: str | None, priority: str | int) -> bool:
     """Move the channel in the dialplan (a label is looked up); False if there is no such place."""
     pbx = channel.pbx

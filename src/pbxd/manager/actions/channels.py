@@ -9,7 +9,7 @@ from collections.abc import Awaitable
 
 from ...pbx import causes
 from ...pbx.channel import NOBODY, Channel, Party
-from ...pbx.engine import ChannelScope, goto
+from ...pbx.engine import ChannelScope, assign, goto, read_value
 from ...pbx.originate import Outcome, Target, originate
 from ...protocol import Message
 from ..channel_events import UNKNOWN, channel_lines
@@ -163,10 +163,6 @@ def _respond(
     session.manager.hub.publish("OriginateResponse", Privilege.CALL, lines)
 
 
-def _find(session: Session, name: str) -> Channel | None:
-    return session.manager.pbx.find_channel(name)
-
-
 @action(
     "Hangup",
     Privilege.SYSTEM | Privilege.CALL,
@@ -200,7 +196,7 @@ def hangup(session: Session, message: Message) -> Response:
         response = event_list("Channels hung up will follow", [], "ChannelsHungupListComplete")
         items = tuple(f"Event: ChannelHungup\r\nChannel: {c.name}\r\n" for c in hit)
         return _with_items(response, items, message, "ChannelsHungupListComplete", len(hit))
-    channel = _find(session, name)
+    channel = session.manager.pbx.find_channel(name)
     if channel is None:
         return error(NO_CHANNEL)
     channel.request_hangup(cause)
@@ -279,7 +275,7 @@ def status(session: Session, message: Message) -> Response:
     name = message.get("channel")
     pbx = session.manager.pbx
     if name:
-        channel = _find(session, name)
+        channel = session.manager.pbx.find_channel(name)
         if channel is None:
             return error(NO_CHANNEL)
         channels = [channel]
@@ -323,16 +319,6 @@ def core_show_channels(session: Session, message: Message) -> Response:
     return event_list("Channels will follow", items, "CoreShowChannelsComplete")
 
 
-def _read(session: Session, channel: Channel | None, name: str) -> str:
-    scope = ChannelScope(session.manager.pbx, channel)
-    if name.endswith(")") and "(" in name:
-        from ...pbx.functions import read_function
-
-        return read_function(scope, name) or ""
-    value = scope.get_variable(name)
-    return "" if value is None else value
-
-
 @action(
     "Getvar",
     Privilege.CALL | Privilege.REPORTING,
@@ -350,10 +336,11 @@ def getvar(session: Session, message: Message) -> Response:
         return error("No variable specified")
     channel = None
     if message.get("channel"):
-        channel = _find(session, message.get("channel"))
+        channel = session.manager.pbx.find_channel(message.get("channel"))
         if channel is None:
             return error(NO_CHANNEL)
-    return success(None, [("Variable", name), ("Value", _read(session, channel, name))])
+    value = read_value(ChannelScope(session.manager.pbx, channel), name)
+    return success(None, [("Variable", name), ("Value", value)])
 
 
 @action(
@@ -376,17 +363,10 @@ def setvar(session: Session, message: Message) -> Response:
     value = message.get("value")
     channel = None
     if message.get("channel"):
-        channel = _find(session, message.get("channel"))
+        channel = session.manager.pbx.find_channel(message.get("channel"))
         if channel is None:
             return error(NO_CHANNEL)
-    if name.endswith(")") and "(" in name:
-        from ...pbx.functions import write_function
-
-        write_function(ChannelScope(pbx, channel), name, value)
-    elif channel is not None:
-        channel.set_variable(name, value)
-    else:
-        pbx.set_global(name, value)
+    assign(ChannelScope(pbx, channel), name, value)
     return success("Variable Set")
 
 
@@ -405,7 +385,7 @@ def absolute_timeout(session: Session, message: Message) -> Response:
     name = message.get("channel")
     if not name:
         return error("No channel specified")
-    channel = _find(session, name)
+    channel = session.manager.pbx.find_channel(name)
     if channel is None:
         return error(NO_CHANNEL)
     try:
@@ -446,13 +426,13 @@ def redirect(session: Session, message: Message) -> Response:
     name = message.get("channel")
     if not name:
         return error("Channel not specified")
-    channel = _find(session, name)
+    channel = session.manager.pbx.find_channel(name)
     if channel is None:
         return error(f"Channel does not exist: {name}")
     legs = [(channel, message.get("context"), message.get("exten"), message.get("priority"))]
     extra_name = message.get("extrachannel")
     if extra_name:
-        extra = _find(session, extra_name)
+        extra = session.manager.pbx.find_channel(extra_name)
         if extra is None:
             return error(f"ExtraChannel does not exist: {extra_name}")
         legs.append(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from .. import causes
 from ..channel import ChannelState
-from ..engine import ChannelScope, goto, wait, wait_for_hangup
+from ..engine import ChannelScope, assign, goto, wait, wait_for_hangup
 from ..events import UserEventRaised
 from . import application, split_args
 
@@ -67,13 +67,8 @@ async def set_app(channel: Channel, data: str) -> None:
 
 
 def set_variable(channel: Channel, name: str, value: str) -> None:
-    """A variable, or a writable function ``FUNC(args)``; ``GLOBAL(...)`` goes global."""
-    if name.endswith(")") and "(" in name:
-        from ..functions import write_function
-
-        write_function(ChannelScope(channel.pbx, channel), name, value)
-    else:
-        channel.set_variable(name, value)
+    """A channel variable, or a writable function ``FUNC(args)``."""
+    assign(ChannelScope(channel.pbx, channel), name, value)
 
 
 @application(
