@@ -688,12 +688,14 @@ def _cdr_write(scope: Scope, name: str, data: str, value: str) -> bool:
 # -- ASTdb -----------------------------------------------------------------------------
 
 
-def _db_key(data: str, name: str) -> tuple[str, str] | None:
+def _db_target(scope: Scope, name: str, data: str) -> tuple[Any, str, str] | None:
+    """The ASTdb and the ``family/key`` a DB function names; None (logged) if either lacks."""
     parts = separate_args(data, "/", 2)
     if len(parts) < 2 or not parts[0] or not parts[1]:
         log.warning("%s requires an argument, %s(<family>/<key>)", name, name)
         return None
-    return parts[0], parts[1]
+    astdb = _pbx_service(scope, "astdb", name)
+    return None if astdb is None else (astdb, parts[0], parts[1])
 
 
 def _set_result(scope: Scope | None, value: str) -> None:
@@ -703,10 +705,10 @@ def _set_result(scope: Scope | None, value: str) -> None:
 
 @function("DB", "DB(family/key)", "Read from or write to the Asterisk database.")
 def _db(scope: Scope, name: str, data: str) -> str | None:
-    key = _db_key(data, name)
-    astdb = _pbx_service(scope, "astdb", name)
-    if key is None or astdb is None:
+    target = _db_target(scope, name, data)
+    if target is None:
         return None
+    astdb, *key = target
     value = astdb.get(*key)
     if value is None:
         log.debug("DB: %s/%s not found in database.", *key)
@@ -717,10 +719,10 @@ def _db(scope: Scope, name: str, data: str) -> str | None:
 
 @_db.writer
 def _db_write(scope: Scope, name: str, data: str, value: str) -> bool:
-    key = _db_key(data, name)
-    astdb = _pbx_service(scope, "astdb", name)
-    if key is None or astdb is None:
+    target = _db_target(scope, name, data)
+    if target is None:
         return False
+    astdb, *key = target
     astdb.put(key[0], key[1], value)
     return True
 
@@ -729,10 +731,10 @@ def _db_write(scope: Scope, name: str, data: str, value: str) -> bool:
     "DB_EXISTS", "DB_EXISTS(family/key)", "Check to see if a key exists in the Asterisk database."
 )
 def _db_exists(scope: Scope, name: str, data: str) -> str | None:
-    key = _db_key(data, name)
-    astdb = _pbx_service(scope, "astdb", name)
-    if key is None or astdb is None:
+    target = _db_target(scope, name, data)
+    if target is None:
         return None
+    astdb, *key = target
     value = astdb.get(*key)
     if value is None:
         return "0"
@@ -742,10 +744,10 @@ def _db_exists(scope: Scope, name: str, data: str) -> str | None:
 
 @function("DB_DELETE", "DB_DELETE(family/key)", "Return a value from the database and delete it.")
 def _db_delete(scope: Scope, name: str, data: str) -> str | None:
-    key = _db_key(data, name)
-    astdb = _pbx_service(scope, "astdb", name)
-    if key is None or astdb is None:
+    target = _db_target(scope, name, data)
+    if target is None:
         return None
+    astdb, *key = target
     value = astdb.get(*key)
     if value is None:
         log.debug("DB_DELETE: %s/%s could not be retrieved from the database", *key)
