@@ -4,23 +4,13 @@ from __future__ import annotations
 
 from ...pbx import causes
 from ...pbx.bridge import Bridge, stay_in
-from ...pbx.channel import Channel
 from ...pbx.engine import goto
 from ...protocol import Message
 from ..privileges import Privilege
 from ..registry import Argument, action
 from ..response import Response, error, success
 from ..session import Session
-
-
-def _by_name_prefix(session: Session, name: str) -> Channel | None:
-    """A channel by exact name, Uniqueid, or unique name prefix (as Asterisk looks it up)."""
-    pbx = session.manager.pbx
-    channel = pbx.find_channel(name)
-    if channel is None:
-        matches = [c for c in pbx.channels.values() if c.name.startswith(name)]
-        channel = matches[0] if len(matches) == 1 else None
-    return channel
+from .lookup import channel_by_prefix
 
 
 @action(
@@ -39,10 +29,10 @@ def bridge(session: Session, message: Message) -> Response:
     name1, name2 = message.get("channel1"), message.get("channel2")
     if not (name1 and name2):
         return error("Missing channel parameter in request")
-    one = _by_name_prefix(session, name1)
+    one = channel_by_prefix(session, name1)
     if one is None:
         return error(f"Channel1 does not exist: {name1}")
-    two = _by_name_prefix(session, name2)
+    two = channel_by_prefix(session, name2)
     if two is None:
         return error(f"Channel2 does not exist: {name2}")
     if one is two:

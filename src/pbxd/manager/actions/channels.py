@@ -17,8 +17,8 @@ from ..privileges import Privilege
 from ..registry import Argument, action
 from ..response import Response, error, event_list, success
 from ..session import Session
+from .lookup import NO_SUCH_CHANNEL, required_channel
 
-NO_CHANNEL = "No such channel"
 #: Applications that can run programs: Originate needs the ``system`` class for them.
 DANGEROUS_APPS = (
     "system",
@@ -198,7 +198,7 @@ def hangup(session: Session, message: Message) -> Response:
         return _with_items(response, items, message, "ChannelsHungupListComplete", len(hit))
     channel = session.manager.pbx.find_channel(name)
     if channel is None:
-        return error(NO_CHANNEL)
+        return error(NO_SUCH_CHANNEL)
     channel.request_hangup(cause)
     return success("Channel Hungup")
 
@@ -277,7 +277,7 @@ def status(session: Session, message: Message) -> Response:
     if name:
         channel = session.manager.pbx.find_channel(name)
         if channel is None:
-            return error(NO_CHANNEL)
+            return error(NO_SUCH_CHANNEL)
         channels = [channel]
     else:
         channels = sorted(pbx.channels.values(), key=lambda c: c.created)
@@ -338,7 +338,7 @@ def getvar(session: Session, message: Message) -> Response:
     if message.get("channel"):
         channel = session.manager.pbx.find_channel(message.get("channel"))
         if channel is None:
-            return error(NO_CHANNEL)
+            return error(NO_SUCH_CHANNEL)
     value = read_value(ChannelScope(session.manager.pbx, channel), name)
     return success(None, [("Variable", name), ("Value", value)])
 
@@ -365,7 +365,7 @@ def setvar(session: Session, message: Message) -> Response:
     if message.get("channel"):
         channel = session.manager.pbx.find_channel(message.get("channel"))
         if channel is None:
-            return error(NO_CHANNEL)
+            return error(NO_SUCH_CHANNEL)
     assign(ChannelScope(pbx, channel), name, value)
     return success("Variable Set")
 
@@ -382,12 +382,7 @@ def setvar(session: Session, message: Message) -> Response:
     since="0.2.0",
 )
 def absolute_timeout(session: Session, message: Message) -> Response:
-    name = message.get("channel")
-    if not name:
-        return error("No channel specified")
-    channel = session.manager.pbx.find_channel(name)
-    if channel is None:
-        return error(NO_CHANNEL)
+    channel = required_channel(session, message.get("channel"))
     try:
         seconds = int(message.get("timeout") or "0")
     except ValueError:

@@ -7,28 +7,15 @@ import logging
 
 from ...config.values import is_true
 from ...pbx.applications.recording import parse_options, start_mixmonitor
-from ...pbx.channel import Channel
 from ...pbx.recording import RecordingError, recorder_for
 from ...protocol import Message
 from ..privileges import Privilege
 from ..registry import Argument, action
 from ..response import Response, error, success
 from ..session import Session
+from .lookup import NO_CHANNEL, required_channel
 
 log = logging.getLogger("pbxd.manager")
-
-NO_CHANNEL = "No channel specified"
-NO_SUCH_CHANNEL = "No such channel"
-
-
-def _channel(session: Session, message: Message) -> Channel | Response:
-    name = message.get("channel")
-    if not name:
-        return error(NO_CHANNEL)
-    channel = session.manager.pbx.find_channel(name)
-    if channel is None or channel.gone:
-        return error(NO_SUCH_CHANNEL)
-    return channel
 
 
 @action(
@@ -54,9 +41,7 @@ def _channel(session: Session, message: Message) -> Channel | Response:
     provided_by="res_monitor",
 )
 def monitor(session: Session, message: Message) -> Response:
-    found = _channel(session, message)
-    if isinstance(found, Response):
-        return found
+    found = required_channel(session, message.get("channel"))
     base = message.get("file") or found.name.replace("/", "-")
     recorder = recorder_for(session.manager.pbx)
     try:
@@ -82,9 +67,7 @@ def monitor(session: Session, message: Message) -> Response:
     provided_by="res_monitor",
 )
 def stop_monitor(session: Session, message: Message) -> Response:
-    found = _channel(session, message)
-    if isinstance(found, Response):
-        return found
+    found = required_channel(session, message.get("channel"))
     recorder_for(session.manager.pbx).stop_monitor(found)
     return success("Stopped monitoring channel")
 
@@ -110,18 +93,14 @@ def change_monitor(session: Session, message: Message) -> Response:
     base = message.get("file")
     if not base:
         return error("No filename specified")
-    found = _channel(session, message)
-    if isinstance(found, Response):
-        return found
+    found = required_channel(session, message.get("channel"))
     if not recorder_for(session.manager.pbx).change_monitor(found, base):
         return error("Could not change monitored filename of channel")
     return success("Changed monitor filename")
 
 
 def _pause(session: Session, message: Message, paused: bool) -> Response:
-    found = _channel(session, message)
-    if isinstance(found, Response):
-        return found
+    found = required_channel(session, message.get("channel"))
     recorder_for(session.manager.pbx).set_monitor_paused(found, paused)
     return success(
         "Paused monitoring of the channel" if paused else "Unpaused monitoring of the channel"
@@ -180,9 +159,7 @@ def unpause_monitor(session: Session, message: Message) -> Response:
     provided_by="app_mixmonitor",
 )
 def mixmonitor(session: Session, message: Message) -> Response:
-    found = _channel(session, message)
-    if isinstance(found, Response):
-        return found
+    found = required_channel(session, message.get("channel"))
     args = f"{message.get('file')},{message.get('options')},{message.get('command')}"
     try:
         started = start_mixmonitor(found, args)
@@ -211,9 +188,7 @@ def mixmonitor(session: Session, message: Message) -> Response:
     provided_by="app_mixmonitor",
 )
 def stop_mixmonitor(session: Session, message: Message) -> Response:
-    found = _channel(session, message)
-    if isinstance(found, Response):
-        return found
+    found = required_channel(session, message.get("channel"))
     recorder = recorder_for(session.manager.pbx)
     if not recorder.stop_mixmonitor(found, message.get("mixmonitorid")):
         return error("Could not stop monitoring channel")
@@ -248,9 +223,7 @@ def mixmonitor_mute(session: Session, message: Message) -> Response:
     state = message.get("state")
     if not state:
         return error("No state specified")
-    found = _channel(session, message)
-    if isinstance(found, Response):
-        return found
+    found = required_channel(session, message.get("channel"))
     muted = not _is_false(state)
     if not recorder_for(session.manager.pbx).mute_mixmonitor(found, direction, muted):
         return error("Cannot set mute flag")
