@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING
 
+from . import media
 from .events import BridgeCreated, BridgeDestroyed, BridgeEntered, BridgeLeft, BridgeSnapshot
 
 if TYPE_CHECKING:
@@ -50,12 +51,16 @@ class Bridge:
         self.peak = max(self.peak, len(self.channels))
         channel.bridge_id = self.uniqueid
         self.pbx.bus.publish(BridgeEntered(self.snapshot(), channel.snapshot()))
+        self._wire_media()
 
     def leave(self, channel: Channel) -> None:
         if channel not in self.channels:
             return
         self.channels.remove(channel)
         channel.bridge_id = ""
+        if channel.media is not None:
+            media.disconnect(channel)
+        self._wire_media()
         self.pbx.bus.publish(BridgeLeft(self.snapshot(), channel.snapshot()))
         if self.peak >= 2 and len(self.channels) < 2:
             self.ended.set()
@@ -72,6 +77,10 @@ class Bridge:
         self.pbx.bridges.pop(self.uniqueid, None)
         if self.created:
             self.pbx.bus.publish(BridgeDestroyed(self.snapshot()))
+
+    def _wire_media(self) -> None:
+        if any(c.media is not None for c in self.channels):
+            media.connect_bridge(self.channels)
 
     def peer(self, channel: Channel) -> Channel | None:
         """In a two-party bridge, the other channel."""

@@ -23,6 +23,7 @@ from .flag import Flag
 
 if TYPE_CHECKING:
     from .core import PBX
+    from .media import MediaPort
 
 
 #: Soft hangup reason flags, as Asterisk numbers them; the ``Cause`` of ``SoftHangupRequest``.
@@ -95,6 +96,8 @@ class ChannelSnapshot(NamedTuple):
 
 class Channel:
     """One leg of a call. Its technology (``tech``) moves media and signalling."""
+
+    media: MediaPort | None = None  # the channel's audio, when its technology carries any
 
     def __init__(
         self,

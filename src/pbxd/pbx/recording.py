@@ -1,9 +1,9 @@
 """Call recording: WAV files, Monitor (two legs) and MixMonitor (one mixed file) sessions.
 
 Files are RIFF/WAVE, 16-bit signed little-endian PCM, 8000 Hz mono, written with ``wave``.
-Channels carry no media yet, so a recording holds silence for exactly the time it ran on
-the PBX clock (paused time excluded); a technology feeds real audio with
-``session.feed(direction, pcm)`` and the silence filler then only pads the gaps.
+A recording holds exactly the time it ran on the PBX clock (paused time excluded): the
+audio of a channel with media (``channel.media``, a SIP call) reaches it through a tap on
+the channel's media port, and silence pads the gaps (all of it for channels without media).
 
 Directions, as Asterisk's audiohooks name them: ``read`` is what the channel receives
 from its far end (Monitor's ``-in`` leg), ``write`` what it sends to it (``-out``).
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .channel import Channel, ChannelSnapshot
     from .clock import TimerHandle
     from .core import PBX
+    from .media import Frame
 
 log = logging.getLogger("pbxd.recording")
 
@@ -211,6 +212,11 @@ class RecordingSession:
         self._since: float | None = self.clock()
         self._timer: TimerHandle | None = None
         self._schedule()
+        if channel.media is not None:  # the technology's audio reaches the files
+            channel.media.add_tap(self._tap)
+
+    def _tap(self, direction: str, frame: Frame) -> None:
+        self.feed(direction, frame.pcm())
 
     # -- time ---------------------------------------------------------------------------
 
@@ -292,6 +298,8 @@ class RecordingSession:
             return
         self.sync()
         self.stopped = True
+        if self.channel.media is not None:
+            self.channel.media.remove_tap(self._tap)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -148,7 +148,16 @@ async def congestion(channel: Channel, data: str) -> None:
 
 @application("Echo", "Echo media, DTMF back to the calling party.", "Echo()")
 async def echo(channel: Channel, data: str) -> None:
-    await wait_for_hangup(channel)  # the technology echoes media; the channel stays till hangup
+    port = channel.media
+    if port is None:  # no media to echo: the channel stays till hangup
+        await wait_for_hangup(channel)
+        return
+    port.set_sink(port.write, port)  # audio and DTMF go back where they came from
+    try:
+        await wait_for_hangup(channel)
+    finally:
+        if port.sink is not None:
+            port.set_sink(None)
 
 
 @application(

@@ -2,21 +2,24 @@
 
 Sounds are looked up as Asterisk does, under ``pbx.sounds_dir`` (``<astdatadir>/sounds``,
 a Path set by the application wiring; None means there are no sounds): the channel's
-language, then the language without its dialect, then no language, then ``en``.  A file
-"plays" for its real length (from the WAV header; raw formats by size at 8 kHz) on the
-PBX clock.
+language, then the language without its dialect, then no language, then ``en``.  On a
+channel with media (SIP) the file's audio is sent in 20 ms frames on the PBX clock; on one
+without, a file "plays" for its real length (from the WAV header; raw formats by size).
 """
 
 from __future__ import annotations
 
 import logging
 import struct
+import wave
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ...media import g711
 from .. import causes
 from ..channel import ChannelState
 from ..engine import wait
+from ..media import Frame, frames_of, stream
 from . import application, split_args
 
 if TYPE_CHECKING:
@@ -102,9 +105,37 @@ async def play(channel: Channel, name: str, language: str | None = None) -> bool
     if path is None:
         log.warning("Unable to open %s (format (slin)): No such file or directory", name)
         return False
+    frames = _frames_for(channel, path) if channel.media is not None else None
+    if frames is not None:
+        if not await stream(channel, frames):
+            return None if channel.hangup_requested else True
+        return True
     if not await wait(channel, sound_length(path)):
         return None
     return True
+
+
+def _frames_for(channel: Channel, path: Path) -> list[Frame] | None:
+    """The file as 20 ms frames in the channel's codec; None for a format pbxd cannot
+    decode (GSM, WAV other than 16-bit mono 8 kHz), which then plays as silence."""
+    port = channel.media
+    assert port is not None
+    try:
+        if path.suffix == ".wav":
+            with wave.open(str(path), "rb") as wav:
+                if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (1, 2, 8000):
+                    return None
+                return frames_of(port.codec, wav.readframes(wav.getnframes()))
+        if path.suffix == ".sln":
+            return frames_of(port.codec, path.read_bytes())
+        law = {".ulaw": "PCMU", ".alaw": "PCMA"}.get(path.suffix)
+        if law is None:
+            return None
+        payload = g711.transcode(law, port.codec, path.read_bytes())
+    except (OSError, EOFError, wave.Error) as exc:
+        log.warning("Unable to read %s: %s", path, exc)
+        return None
+    return [Frame(port.codec, payload[i : i + 160]) for i in range(0, len(payload), 160)]
 
 
 def _answer_unless(channel: Channel, skip: bool, noanswer: bool) -> bool:
