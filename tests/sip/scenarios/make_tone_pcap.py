@@ -1,0 +1,57 @@
+"""Writes ``tone.pcap``: one second of a 440 Hz tone as PCMU RTP, 50 packets of 20 ms.
+
+sipp's ``play_pcap_audio`` sends the RTP payloads of a pcap with the capture's timing;
+this is the one the tests play. Run it from the repository root to make the file again:
+``PYTHONPATH=src python tests/sip/scenarios/make_tone_pcap.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from pathlib import Path
+
+from pbxd.media import g711, rtp
+
+PACKETS = 50
+HERE = Path(__file__).resolve().parent
+
+
+def tone_payloads() -> list[bytes]:
+    """The 50 PCMU payloads: 8,000 samples of a 440 Hz sine at about -10 dBFS."""
+    samples = [int(10000 * math.sin(2 * math.pi * 440 * n / 8000)) for n in range(8000)]
+    pcm = struct.pack(f"<{len(samples)}h", *samples)
+    payload = g711.encode("PCMU", pcm)
+    return [payload[i : i + 160] for i in range(0, len(payload), 160)]
+
+
+def _checksum(header: bytes) -> int:
+    total = sum(struct.unpack(f"!{len(header) // 2}H", header))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return ~total & 0xFFFF
+
+
+def frame(data: bytes) -> bytes:
+    """Ethernet, IPv4 and UDP headers (127.0.0.1:6000 to :6002) around an RTP packet."""
+    udp = struct.pack("!HHHH", 6000, 6002, 8 + len(data), 0) + data
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                     bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]))  # fmt: skip
+    ip = ip[:10] + struct.pack("!H", _checksum(ip)) + ip[12:]
+    return bytes(6) + bytes(6) + b"\x08\x00" + ip + udp
+
+
+def write(path: Path) -> None:
+    sequencer = rtp.Sequencer()
+    sequencer.ssrc, sequencer.sequence, sequencer.timestamp = 0x1234ABCD, 1, 160
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+    for index, payload in enumerate(tone_payloads()):
+        packet = frame(sequencer.next(0, payload, 160, marker=index == 0))
+        seconds, micros = divmod(index * 20_000, 1_000_000)
+        out.append(struct.pack("<IIII", 1_700_000_000 + seconds, micros, len(packet), len(packet)))
+        out.append(packet)
+    path.write_bytes(b"".join(out))
+
+
+if __name__ == "__main__":
+    write(HERE / "tone.pcap")
