@@ -23,11 +23,11 @@ from pbxd.media import g711
 from pbxd.pbx import recording
 from pbxd.pbx.core import PBX
 from pbxd.pbx.dialplan import Dialplan
-from pbxd.pbx.events import Dtmf, HungUp, NewChannel, NewState, VarSet
+from pbxd.pbx.events import BridgeEntered, HungUp, NewChannel, VarSet
 from pbxd.sip.calls import CallPeer, SipTechnology
 from pbxd.sip.stack import SipStack
 from pbxd.sip.transaction import Endpoint
-from pbxd.techs.rtp import PortAllocator, PortRange
+from pbxd.techs.rtp import PortAllocator, PortRange, RtpStream
 
 from .scenarios.make_tone_pcap import tone_payloads
 from .sipp import Sipp, free_port
@@ -42,6 +42,8 @@ exten => echo,1,Answer()
 exten => bob,1,Dial(SIP/bob,10)
  same => n,Set(AFTER=${{DIALSTATUS}})
  same => n,Hangup(${{HANGUPCAUSE}})
+exten => bobrec,1,MixMonitor({monitor}/dial.wav,r({monitor}/dial-in.wav)t({monitor}/dial-out.wav))
+ same => n,Dial(SIP/bob,10)
 exten => busy,1,Dial(SIP/bob,10)
  same => n,Set(AFTER=${{DIALSTATUS}})
  same => n,Busy()
@@ -59,6 +61,12 @@ class Harness:
     monitor: Path
     peers: dict[str, CallPeer] = field(default_factory=dict)
     events: list[object] = field(default_factory=list)
+    bridged: list[RtpStream] = field(default_factory=list)
+
+    def on_bridge(self, event: BridgeEntered) -> None:
+        media = self.pbx.channels[event.channel.name].media
+        assert isinstance(media, RtpStream)
+        self.bridged.append(media)
 
     def add_peer(self, name: str, port: int) -> None:
         self.peers[name] = CallPeer(
@@ -96,6 +104,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Harness]:
     pbx.technologies["sip"] = tech
     harness = Harness(pbx, stack, tech, stack.transport.udp_address[1], monitor, peers)
     pbx.bus.subscribe(harness.events.append)
+    pbx.bus.subscribe(harness.on_bridge, (BridgeEntered,))
     try:
         yield harness
     finally:
@@ -140,3 +149,87 @@ def _overlap(expected: bytes, recorded: bytes) -> int:
         return 0
     chunks = [expected[i : i + 320] for i in range(0, len(expected), 320)]
     return sum(len(chunk) for chunk in chunks if chunk in recorded[start:])
+
+
+async def two_phones(
+    h: Harness, caller_scenario: str, callee_scenario: str, service: str = "bob", **caller: object
+) -> tuple[Sipp, Sipp]:
+    bob_port = free_port()
+    h.add_peer("bob", bob_port)
+    callee = await Sipp(callee_scenario, bob_port, duration_ms=500, extra=("-rtp_echo",)).start()
+    await asyncio.sleep(0.3)  # sipp is listening
+    alice = await h.uac(caller_scenario, service, **caller).start()  # type: ignore[arg-type]
+    return alice, callee
+
+
+def dial_statuses(h: Harness) -> list[str]:
+    return h.variable("DIALSTATUS")
+
+
+@synchronously
+async def test_dial_between_two_phones_caller_hangs_up(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        alice, bob = await two_phones(
+            h, "call_uac_bye.xml", "call_uas_answer.xml", duration_ms=1200
+        )
+        assert await alice.finish() == 0, alice.output.decode()
+        assert await bob.finish() == 0, bob.output.decode()
+        await h.settle()
+        names = [e.channel.name for e in h.events if isinstance(e, NewChannel)]
+        assert [n.rsplit("-", 1)[0] for n in names] == ["SIP/127.0.0.1", "SIP/bob"]
+        assert dial_statuses(h) == ["ANSWER"]
+        assert set(h.hangups()) == set(names)
+        # alice's pcap went to bob's phone and bob's phone echoed it: relayed packet by
+        # packet both ways (same codec, nobody listening), 50 packets each
+        alice_leg, bob_leg = h.bridged
+        assert alice_leg.relay_to is None  # (the bridge is gone)
+        assert alice_leg.received_packets >= 50 and bob_leg.sent_packets >= 50
+        assert bob_leg.received_packets >= 50 and alice_leg.sent_packets >= 50
+        assert alice_leg.relayed_packets >= 50 and bob_leg.relayed_packets >= 50
+
+
+@synchronously
+async def test_recorded_dial_hears_both_directions(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        alice, bob = await two_phones(
+            h, "call_uac_bye.xml", "call_uas_answer.xml", "bobrec", duration_ms=1200
+        )
+        assert await alice.finish() == 0, alice.output.decode()
+        assert await bob.finish() == 0, bob.output.decode()
+        await h.settle()
+        tone = g711.decode("PCMU", b"".join(tone_payloads()))
+        heard, said = read_pcm(h.monitor / "dial-in.wav"), read_pcm(h.monitor / "dial-out.wav")
+        assert _overlap(tone, heard) == _overlap(tone, said) == len(tone)
+
+
+@synchronously
+async def test_dial_callee_hangs_up(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        alice, bob = await two_phones(h, "call_uac_wait_bye.xml", "call_uas_bye.xml")
+        assert await bob.finish() == 0, bob.output.decode()
+        assert await alice.finish() == 0, alice.output.decode()
+        await h.settle()
+        assert dial_statuses(h) == ["ANSWER"]
+        assert sorted(h.hangups().values()) == [16, 16]
+
+
+@synchronously
+async def test_cancel_before_answer(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        alice, bob = await two_phones(h, "call_uac_cancel.xml", "call_uas_ring.xml")
+        assert await alice.finish() == 0, alice.output.decode()
+        assert await bob.finish() == 0, bob.output.decode()
+        await h.settle()
+        assert dial_statuses(h) == ["CANCEL"]
+
+
+@synchronously
+async def test_busy_callee(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        alice, bob = await two_phones(h, "call_uac_refused.xml", "call_uas_busy.xml", "busy")
+        assert await bob.finish() == 0, bob.output.decode()
+        assert await alice.finish() == 0, alice.output.decode()
+        assert dial_statuses(h) == ["BUSY"]
+        assert h.variable("AFTER") == ["BUSY"]
+        hangups = h.hangups()
+        assert [cause for name, cause in hangups.items() if name.startswith("SIP/bob-")] == [17]

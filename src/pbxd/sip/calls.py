@@ -203,6 +203,8 @@ class SipCall:
         self.on_hold = False
         self.answered_media = False  # our SDP is an answer (one codec), not an offer
         self.dialed_user = ""  # ``exten@peer``: the user the INVITE asks for
+        self.requestor: Channel | None = None  # who dialed this outgoing call
+        self.rang = False
         self.last_message = ""
 
     # -- media --------------------------------------------------------------------------
@@ -248,7 +250,7 @@ class SipCall:
         if self.outgoing or self.ended or self.server is None or self.answered:
             return
         if channel.state == ChannelState.RINGING:
-            self._respond(180)
+            self.ring()
         elif channel.state == ChannelState.UP:
             self._answer()
         elif channel.state == ChannelState.BUSY:  # Busy(): the caller hears it at once
@@ -317,6 +319,12 @@ class SipCall:
         self.last_message = f"Tx: {status}"
         server.respond(response)
         return response
+
+    def ring(self) -> None:
+        """Tell an incoming caller its call rings (180), once."""
+        if not self.outgoing and not self.rang and not self.ended and not self.answered:
+            self.rang = True
+            self._respond(180)
 
     def _answer(self) -> None:
         if self.stream is None or self.server is None:
@@ -387,6 +395,9 @@ class SipCall:
                         pass
                 if status in (180, 183) and self.channel.state != ChannelState.UP:
                     self.channel.set_state(ChannelState.RINGING)
+                    caller = self.requestor.driver if self.requestor is not None else None
+                    if isinstance(caller, SipCall):  # the SIP phone that dialed hears it ring
+                        caller.ring()
             return
         if status < 300:
             self._answered(response)
@@ -541,6 +552,7 @@ class SipTechnology:
         )
         call = SipCall(self, channel, peer, outgoing=True)
         call.dialed_user = exten
+        call.requestor = requestor
         channel.driver = call
         self.pbx.add_channel(channel)
         return channel

@@ -100,6 +100,7 @@ class RtpStream(MediaPort, asyncio.DatagramProtocol):
         self.events = rtp.EventReceiver()
         self.relay_to: RtpStream | None = None  # the fast path, when planned
         self.received_packets = self.sent_packets = self.dropped_packets = 0
+        self.relayed_packets = 0  # sent by the fast path, undecoded
         self._warned: set[Address] = set()
 
     async def open(self) -> None:
@@ -193,6 +194,7 @@ class RtpStream(MediaPort, asyncio.DatagramProtocol):
         if self.transport is None or self.remote is None or not self.sending:
             return
         self.sent_packets += 1
+        self.relayed_packets += 1
         sequencer = self.sequencer
         header = rtp.HEADER.pack(
             0x80,
