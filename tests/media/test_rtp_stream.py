@@ -61,7 +61,7 @@ async def leg(pbx: PBX, name: str, phone: Phone, codec: str = "PCMU") -> RtpStre
     channel = Channel(pbx, name, "SIP", state=ChannelState.UP)
     pbx.add_channel(channel)
     stream = RtpStream(channel, PortAllocator(PortRange(), "127.0.0.1").bind())
-    await stream.open()
+    stream.open()
     stream.configure(codec, 0 if codec == "PCMU" else 8, 101, phone.address, True)
     channel.media = stream
     return stream

@@ -59,16 +59,19 @@ class Packet(NamedTuple):
         )
 
 
+_RANDOM = random.SystemRandom()
+
+
 class Sequencer:
     """One outgoing stream: a random SSRC, sequence number and timestamp origin."""
 
     __slots__ = ("ssrc", "sequence", "timestamp")
 
     def __init__(self, rng: random.Random | None = None) -> None:
-        rng = rng or random.Random()
-        self.ssrc = rng.getrandbits(32)
-        self.sequence = rng.getrandbits(16)
-        self.timestamp = rng.getrandbits(32)
+        bits = (rng or _RANDOM).getrandbits(80)
+        self.ssrc = bits & 0xFFFFFFFF
+        self.sequence = (bits >> 32) & 0xFFFF
+        self.timestamp = bits >> 48
 
     def next(self, payload_type: int, payload: bytes, samples: int, marker: bool = False) -> bytes:
         """The next packet carrying ``samples`` samples of audio (or one event update)."""

@@ -564,7 +564,7 @@ class SipTechnology:
         assert peer.endpoint is not None
         try:
             stream = self._new_stream(channel)
-            await stream.open()
+            stream.open()
         except OSError as exc:
             log.warning("No RTP port for %s: %s", channel.name, exc)
             channel.hangup_cause = causes.CONGESTION
@@ -691,7 +691,7 @@ class SipTechnology:
             call.stream.close()
             transaction.respond(488)
             return
-        await call.stream.open()
+        call.stream.open()
         channel.media = call.stream
         call.dialog = Dialog(
             request.call_id,

@@ -82,14 +82,14 @@ class PortAllocator:
         raise OSError(f"no free RTP port in {self.ports.start}-{self.ports.end}")
 
 
-class RtpStream(MediaPort, asyncio.DatagramProtocol):
+class RtpStream(MediaPort):
     """A SIP channel's media: RTP in and out on one UDP socket."""
 
     def __init__(self, channel: Channel, sock: socket.socket) -> None:
         super().__init__(channel, "PCMU")
         self.sock = sock
         self.local: Address = sock.getsockname()[:2]
-        self.transport: asyncio.DatagramTransport | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None  # set while the socket is read
         self.remote: Address | None = None
         self.learn = False  # take the first packet's source as the far end (nat)
         self.heard = False  # a packet came from the far end
@@ -103,23 +103,39 @@ class RtpStream(MediaPort, asyncio.DatagramProtocol):
         self.relayed_packets = 0  # sent by the fast path, undecoded
         self._warned: set[Address] = set()
 
-    async def open(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.create_datagram_endpoint(lambda: self, sock=self.sock)
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+    def open(self) -> None:
+        """Start reading the socket (a reader callback on the loop: no transport object)."""
+        self.loop = asyncio.get_running_loop()
+        self.loop.add_reader(self.sock.fileno(), self._readable)
 
     def close(self) -> None:
         if self.peer is not None and self.peer.peer is self:
             self.peer.set_sink(None)
         self.set_sink(None)
         self.taps.clear()
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
-        else:
-            self.sock.close()
+        if self.loop is not None:
+            self.loop.remove_reader(self.sock.fileno())
+            self.loop = None
+        self.sock.close()
+
+    def _readable(self) -> None:
+        recvfrom = self.sock.recvfrom
+        for _ in range(64):  # a burst at most, then other sockets get their turn
+            try:
+                data, addr = recvfrom(2048)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # ICMP port unreachable and the like
+                log.debug("RTP on %s: %s", self.channel.name, exc)
+                return
+            self.datagram_received(data, addr)
+
+    def _send(self, data: bytes) -> None:
+        try:
+            self.sock.sendto(data, self.remote)  # type: ignore[arg-type]
+        except OSError as exc:  # a full buffer or an unreachable far end: the packet is lost
+            self.dropped_packets += 1
+            log.debug("RTP on %s not sent: %s", self.channel.name, exc)
 
     def configure(
         self, codec: str, payload_type: int, event_pt: int | None, remote: Address, sending: bool
@@ -137,7 +153,7 @@ class RtpStream(MediaPort, asyncio.DatagramProtocol):
 
     # -- receiving ------------------------------------------------------------------------
 
-    def datagram_received(self, data: bytes, addr: Address) -> None:  # type: ignore[override]
+    def datagram_received(self, data: bytes, addr: Address) -> None:
         if addr != self.remote and not self._accept_from(addr):
             return
         self.heard = True
@@ -175,23 +191,17 @@ class RtpStream(MediaPort, asyncio.DatagramProtocol):
             )
         return False
 
-    def error_received(self, exc: Exception) -> None:
-        log.debug("RTP on %s: %s", self.channel.name, exc)
-
     # -- sending --------------------------------------------------------------------------
 
     def transmit(self, frame: Frame) -> None:
-        if self.transport is None or self.remote is None or not self.sending:
+        if self.loop is None or self.remote is None or not self.sending:
             return
         self.sent_packets += 1
-        self.transport.sendto(
-            self.sequencer.next(self.payload_type, frame.payload, len(frame.payload)),
-            self.remote,
-        )
+        self._send(self.sequencer.next(self.payload_type, frame.payload, len(frame.payload)))
 
     def forward(self, data: bytes) -> None:
         """A packet of the bridged peer's, relayed with our own header."""
-        if self.transport is None or self.remote is None or not self.sending:
+        if self.loop is None or self.remote is None or not self.sending:
             return
         self.sent_packets += 1
         self.relayed_packets += 1
@@ -210,17 +220,17 @@ class RtpStream(MediaPort, asyncio.DatagramProtocol):
             packet = rtp.Packet.parse(data)
             if packet is None:
                 return
-            self.transport.sendto(header + packet.payload, self.remote)
+            self._send(header + packet.payload)
             return
-        self.transport.sendto(header + data[12 + 4 * (data[0] & 0x0F) :], self.remote)
+        self._send(header + data[12 + 4 * (data[0] & 0x0F) :])
 
     def send_digit(self, digit: str, duration_ms: int) -> None:
-        if self.transport is None or self.remote is None or self.event_pt is None:
+        if self.loop is None or self.remote is None or self.event_pt is None:
             return
         if not self.sending:
             return
         for packet in self.sequencer.events(self.event_pt, digit, duration_ms):
-            self.transport.sendto(packet, self.remote)
+            self._send(packet)
 
     def path_changed(self) -> None:
         peer = self.peer
