@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .config.conf import ConfigFile, Problem, load
 from .config.values import Settings, parse_bool
+from .sip.message import is_number
 
 _KEYS = (
     "type", "host", "port", "secret", "context", "trunk", "encryption", "description", "mask",
@@ -81,7 +82,7 @@ def load_iax_config(config: ConfigFile, problems: list[Problem]) -> IaxConfig:
             encryption=parse_bool(settings.get_str("encryption", "no")) is True,
             description=settings.get_str("description", ""),
             mask=settings.get_str("mask", "255.255.255.255"),
-            monitored=qualify.isdigit() or parse_bool(qualify) is True,
+            monitored=is_number(qualify) or parse_bool(qualify) is True,
         )
     return result
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..config.conf import Category, ConfigFile, Problem, load
 from ..config.values import HostPort, Settings, parse_bool, parse_hostport
+from .message import is_number
 
 DEFAULT_PORT = 5060
 DEFAULT_MAXMS = 2000  # qualify=yes
@@ -176,7 +177,7 @@ def _callerid(text: str) -> tuple[str, str]:
     if "<" in text and text.endswith(">"):
         name, _, number = text[:-1].partition("<")
         return name.strip().strip('"'), number.strip()
-    if text.replace("+", "").isdigit():
+    if is_number(text.replace("+", "")):
         return "", text
     return text.strip('"'), ""
 
@@ -187,7 +188,7 @@ def _qualify(text: str | None, problems: list[Problem], where: str) -> int:
     flag = parse_bool(text)
     if flag is not None:
         return DEFAULT_MAXMS if flag else 0
-    if text.strip().isdigit():
+    if is_number(text.strip()):
         return int(text)
     problems.append(Problem(where, 0, "warning", f"qualify must be yes, no or ms: {text!r}"))
     return 0
@@ -275,7 +276,7 @@ def parse_registration(text: str) -> Registration | None:
     expiry = 120
     if "~" in text:
         text, _, expiry_text = text.rpartition("~")
-        if not expiry_text.isdigit():
+        if not is_number(expiry_text):
             return None
         expiry = int(expiry_text)
     userpart, at, hostpart = text.rpartition("@")

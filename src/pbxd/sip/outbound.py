@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from . import digest
 from .config import Registration
 from .events import RegistryChanged
-from .message import NameAddr, Request, Response, SipParseError, new_call_id, new_tag
+from .message import NameAddr, Request, Response, SipParseError, is_number, new_call_id, new_tag
 from .transaction import Endpoint
 
 if TYPE_CHECKING:
@@ -111,12 +111,12 @@ class OutboundRegistration:
                 expires = NameAddr.parse(contact).params.get("expires")
             except SipParseError:
                 continue
-            if expires and expires.isdigit():
+            if expires and is_number(expires):
                 granted = int(expires)
                 break
         else:
             header = (response.headers.get("Expires") or "").strip()
-            if header.isdigit():
+            if is_number(header):
                 granted = int(header)
         self.refresh = granted
         self.regtime = self.service.pbx.clock()

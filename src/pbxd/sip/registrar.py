@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from . import digest
 from .events import PeerStatusChanged
-from .message import NameAddr, Request, SipParseError
+from .message import NameAddr, Request, SipParseError, is_number
 from .transaction import Endpoint, ServerTransaction
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ class Registrar:
             transaction.respond(400)
             return
         text = contact.params.get("expires") or header_expiry
-        if text is None or not text.isdigit():
+        if text is None or not is_number(text):
             expiry = general.defaultexpiry if not text else -1
         else:
             expiry = int(text)
@@ -267,6 +267,6 @@ def parse_binding(value: str) -> tuple[Endpoint, int, str, str] | None:
     port, _, rest = rest.partition(":")
     expiry, _, rest = rest.partition(":")
     username, _, contact = rest.partition(":")
-    if not host or not port.isdigit() or not expiry.isdigit() or not contact:
+    if not host or not is_number(port) or not is_number(expiry) or not contact:
         return None
     return Endpoint("udp", host.strip("[]"), int(port)), int(expiry), username, contact
