@@ -16,6 +16,7 @@ from .pbx.cdr import CdrEngine, load_settings
 from .pbx.clock import Clock
 from .pbx.core import PBX
 from .pbx.parking import parking_of
+from .sip.setup import attach_peers
 from .techs.local import LocalTechnology
 from .transport.tcp import listen, tls_context
 
@@ -37,6 +38,7 @@ class Application:
         self.pbx.allow_system = configuration.allow_system
         parking_of(self.pbx)  # the parking lot's extensions join the dialplan
         self.pbx.astdb = open_astdb(configuration)
+        attach_peers(self.pbx, configuration.directory)  # pbx.sip and pbx.iax
         self.pbx.reloaders["pbx_config"] = self._reload_dialplan
         self.manager = Manager(
             configuration.manager,
@@ -70,6 +72,8 @@ class Application:
         return host, port
 
     async def start(self) -> None:
+        if self.pbx.sip is not None:
+            await self.pbx.sip.start()
         settings = self.manager.settings
         if not settings.enabled:
             log.warning("manager.conf: enabled = no; the manager interface is not started")
@@ -96,6 +100,8 @@ class Application:
             server.close()
         for server in self.servers:
             await server.wait_closed()
+        if self.pbx.sip is not None:
+            await self.pbx.sip.stop()
         if self.pbx.astdb is not None:
             self.pbx.astdb.close()
         self.cdr.close()

@@ -28,7 +28,6 @@ SCENARIO_SKIPS: dict[str, tuple[int, str]] = {
     "19_extensionstate": (4, "ExtensionState and hints"),
     "20_mailbox": (4, "MailboxCount/MailboxStatus (voicemail)"),
     "21_queue": (4, "Queue* actions and queue events"),
-    "22_sip_iax_peers": (4, "SIP/IAX peer actions"),
     "29_http_rawman": (6, "HTTP manager (/rawman, /manager, /mxml, /arawman)"),
 }
 

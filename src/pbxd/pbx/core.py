@@ -20,6 +20,8 @@ from .clock import Clock, RealClock
 from .events import DeviceStateChanged, HungUp, NewChannel, VarSet
 
 if TYPE_CHECKING:
+    from ..iax import IaxConfig
+    from ..sip.service import SipService
     from .astdb import AstDB
     from .bridge import Bridge
     from .channel import Channel
@@ -59,6 +61,8 @@ class PBX:
         self.system_timeout = 30.0  # seconds a System command may take
         self.parking: Parking | None = None  # made on first use (pbx.parking.parking_of)
         self.astdb: AstDB | None = None  # the ASTdb, when the application opens one
+        self.sip: SipService | None = None  # chan_sip's work, when there is a sip.conf
+        self.iax: IaxConfig | None = None  # iax.conf's peers (configuration only)
         self._uniqueids = itertools.count(1)
         self._register_cli()
 

@@ -112,6 +112,11 @@ _STATUS_LINE = re.compile(r"^SIP/2\.0 ([1-6][0-9][0-9]) ?(.*)$")
 _REQUEST_LINE = re.compile(r"^([A-Za-z0-9.!%*_+`'~-]+) (\S+) SIP/2\.0$")
 
 
+def is_number(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` also takes ``²`` and other digits)."""
+    return text.isascii() and text.isdigit()
+
+
 class SipParseError(ValueError):
     """The bytes are not a well-formed SIP message (or a value not a well-formed field)."""
 
@@ -325,7 +330,7 @@ def _content_length(headers: Headers) -> int | None:
     text = headers.get("Content-Length")
     if text is None:
         return None
-    if not text.isdigit() or len(text) > 9:
+    if not is_number(text) or len(text) > 9:
         raise SipParseError(f"bad Content-Length: {text[:20]!r}")
     return int(text)
 
@@ -448,7 +453,7 @@ def _host_port(text: str) -> tuple[str, int | None]:
         raise SipParseError(f"bad host {text[:50]!r}")
     if not port_text:
         return host, None
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not is_number(port_text) or not 0 < int(port_text) < 65536:
         raise SipParseError(f"bad port {port_text[:10]!r}")
     return host, int(port_text)
 
@@ -575,7 +580,7 @@ class Via:
 def parse_cseq(text: str) -> tuple[int, str]:
     number, _, method = text.strip().partition(" ")
     method = method.strip()
-    if not number.isdigit() or len(number) > 10 or not method or not _TOKEN.match(method):
+    if not is_number(number) or len(number) > 10 or not method or not _TOKEN.match(method):
         raise SipParseError(f"bad CSeq {text[:40]!r}")
     return int(number), method.upper()
 

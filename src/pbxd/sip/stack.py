@@ -35,6 +35,7 @@ from .message import (
     Request,
     Response,
     SipParseError,
+    is_number,
     make_response,
     new_branch,
     new_call_id,
@@ -206,7 +207,7 @@ class SipStack:
                 self._call(handler, request, None, endpoint)
             return
         hops = (request.headers.get("Max-Forwards") or "70").strip()
-        if not hops.isdigit():
+        if not is_number(hops):
             self.answer(request, endpoint, 400)
             return
         if int(hops) == 0:

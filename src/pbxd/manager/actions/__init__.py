@@ -1,5 +1,5 @@
 """Thin action handlers grouped by area; importing this package registers them all."""
 
-from . import bridging, channels, dialplan, login, media, modules, parking, recording, system  # noqa: F401
+from . import bridging, channels, dialplan, login, media, modules, parking, peers, recording, system  # noqa: F401
 
 parking.install()
