@@ -16,6 +16,7 @@ from .pbx.cdr import CdrEngine, load_settings
 from .pbx.clock import Clock
 from .pbx.core import PBX
 from .pbx.parking import parking_of
+from .sip.calls import attach_calls
 from .sip.setup import attach_peers
 from .techs.local import LocalTechnology
 from .transport.tcp import listen, tls_context
@@ -39,6 +40,7 @@ class Application:
         parking_of(self.pbx)  # the parking lot's extensions join the dialplan
         self.pbx.astdb = open_astdb(configuration)
         attach_peers(self.pbx, configuration.directory)  # pbx.sip and pbx.iax
+        attach_calls(self.pbx, configuration.directory)  # the SIP channel technology
         self.pbx.reloaders["pbx_config"] = self._reload_dialplan
         self.manager = Manager(
             configuration.manager,

@@ -45,6 +45,7 @@ class Sipp:
     duration_ms: int = 0
     calls: int = 1
     rate: float = 1.0
+    caller: str = "carol"  # the user a UAC scenario calls from (its [caller] keyword)
     extra: tuple[str, ...] = ()
     process: asyncio.subprocess.Process | None = None
     output: bytes = b""
@@ -60,6 +61,8 @@ class Sipp:
             "-m", str(self.calls), "-r", str(self.rate),
             "-nostdin", "-timeout", "20s", "-timeout_error",
         ]  # fmt: skip
+        if self.target:
+            args += ["-key", "caller", self.caller]
         if self.service:
             args += ["-s", self.service]
         if self.duration_ms:

@@ -24,10 +24,10 @@ from pbxd.pbx import recording
 from pbxd.pbx.core import PBX
 from pbxd.pbx.dialplan import Dialplan
 from pbxd.pbx.events import BridgeEntered, HungUp, NewChannel, VarSet
-from pbxd.sip.calls import CallPeer, SipTechnology
-from pbxd.sip.stack import SipStack
-from pbxd.sip.transaction import Endpoint
-from pbxd.techs.rtp import PortAllocator, PortRange, RtpStream
+from pbxd.sip.calls import SipTechnology, attach_calls
+from pbxd.sip.config import load_sip_config
+from pbxd.sip.service import SipService
+from pbxd.techs.rtp import RtpStream
 
 from .scenarios.make_tone_pcap import tone_payloads
 from .sipp import Sipp, free_port
@@ -52,14 +52,35 @@ exten => ring,1,Ringing()
 """
 
 
+SIP_CONF = """
+[general]
+context = default
+udpbindaddr = 127.0.0.1:{port}
+
+[alice]
+type = friend
+host = dynamic
+secret = alicepw
+
+[carol]
+type = friend
+host = dynamic
+
+[bob]
+type = friend
+host = 127.0.0.1
+port = {bob}
+"""
+
+
 @dataclass
 class Harness:
     pbx: PBX
-    stack: SipStack
+    service: SipService
     tech: SipTechnology
     port: int
+    bob_port: int
     monitor: Path
-    peers: dict[str, CallPeer] = field(default_factory=dict)
     events: list[object] = field(default_factory=list)
     bridged: list[RtpStream] = field(default_factory=list)
 
@@ -67,11 +88,6 @@ class Harness:
         media = self.pbx.channels[event.channel.name].media
         assert isinstance(media, RtpStream)
         self.bridged.append(media)
-
-    def add_peer(self, name: str, port: int) -> None:
-        self.peers[name] = CallPeer(
-            name, uri=f"sip:{name}@127.0.0.1:{port}", endpoint=Endpoint("udp", "127.0.0.1", port)
-        )
 
     def uac(self, scenario: str, service: str, **options: object) -> Sipp:
         return Sipp(scenario, free_port(), f"127.0.0.1:{self.port}", service, **options)  # type: ignore[arg-type]
@@ -96,13 +112,13 @@ async def running(tmp_path: Path) -> AsyncIterator[Harness]:
     monitor.mkdir()
     pbx.dialplan = Dialplan.load(loads(EXTENSIONS.format(monitor=monitor), "extensions.conf"))
     recording.configure(pbx, monitor)
-    stack = SipStack(pbx.clock)
-    await stack.start(udp=("127.0.0.1", 0))
-    assert stack.transport.udp_address is not None
-    peers: dict[str, CallPeer] = {}
-    tech = SipTechnology(pbx, stack, peers.get, PortAllocator(PortRange(), "127.0.0.1"))
-    pbx.technologies["sip"] = tech
-    harness = Harness(pbx, stack, tech, stack.transport.udp_address[1], monitor, peers)
+    port, bob_port = free_port(), free_port()
+    conf = loads(SIP_CONF.format(port=port, bob=bob_port), "sip.conf")
+    pbx.sip = SipService(pbx, load_sip_config(conf, []))
+    await pbx.sip.start()
+    tech = attach_calls(pbx, tmp_path)
+    assert tech is not None and pbx.technologies["sip"] is tech
+    harness = Harness(pbx, pbx.sip, tech, port, bob_port, monitor)
     pbx.bus.subscribe(harness.events.append)
     pbx.bus.subscribe(harness.on_bridge, (BridgeEntered,))
     try:
@@ -110,7 +126,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Harness]:
     finally:
         pbx.hangup_all()
         await asyncio.sleep(0.05)
-        await stack.close()
+        await pbx.sip.stop()
 
 
 def synchronously(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
@@ -129,7 +145,8 @@ def read_pcm(path: Path) -> bytes:
 @synchronously
 async def test_echo_with_rtp_from_a_pcap(tmp_path: Path) -> None:
     async with running(tmp_path) as h:
-        caller = await h.uac("call_uac_bye.xml", "echo", duration_ms=1500).start()
+        # dave is no peer: a guest, named after his address, in the general context
+        caller = await h.uac("call_uac_bye.xml", "echo", duration_ms=1500, caller="dave").start()
         assert await caller.finish() == 0, caller.output.decode()
         await h.settle()
         name = next(e.channel.name for e in h.events if isinstance(e, NewChannel))
@@ -154,9 +171,7 @@ def _overlap(expected: bytes, recorded: bytes) -> int:
 async def two_phones(
     h: Harness, caller_scenario: str, callee_scenario: str, service: str = "bob", **caller: object
 ) -> tuple[Sipp, Sipp]:
-    bob_port = free_port()
-    h.add_peer("bob", bob_port)
-    callee = await Sipp(callee_scenario, bob_port, duration_ms=500, extra=("-rtp_echo",)).start()
+    callee = await Sipp(callee_scenario, h.bob_port, duration_ms=500, extra=("-rtp_echo",)).start()
     await asyncio.sleep(0.3)  # sipp is listening
     alice = await h.uac(caller_scenario, service, **caller).start()  # type: ignore[arg-type]
     return alice, callee
@@ -176,7 +191,7 @@ async def test_dial_between_two_phones_caller_hangs_up(tmp_path: Path) -> None:
         assert await bob.finish() == 0, bob.output.decode()
         await h.settle()
         names = [e.channel.name for e in h.events if isinstance(e, NewChannel)]
-        assert [n.rsplit("-", 1)[0] for n in names] == ["SIP/127.0.0.1", "SIP/bob"]
+        assert [n.rsplit("-", 1)[0] for n in names] == ["SIP/carol", "SIP/bob"]
         assert dial_statuses(h) == ["ANSWER"]
         assert set(h.hangups()) == set(names)
         # alice's pcap went to bob's phone and bob's phone echoed it: relayed packet by
@@ -233,3 +248,23 @@ async def test_busy_callee(tmp_path: Path) -> None:
         assert h.variable("AFTER") == ["BUSY"]
         hangups = h.hangups()
         assert [cause for name, cause in hangups.items() if name.startswith("SIP/bob-")] == [17]
+
+
+@synchronously
+async def test_a_peer_with_a_secret_is_challenged(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        alice = h.uac("call_uac_auth.xml", "echo", duration_ms=300, caller="alice")
+        alice.extra = ("-au", "alice", "-ap", "alicepw")
+        await alice.start()
+        assert await alice.finish() == 0, alice.output.decode()
+        await h.settle()
+        (name,) = [e.channel.name for e in h.events if isinstance(e, NewChannel)]
+        assert name.startswith("SIP/alice-")
+        # a wrong password: 403, and no channel
+        h.events.clear()
+        intruder = h.uac("call_uac_auth.xml", "echo", duration_ms=300, caller="alice")
+        intruder.extra = ("-au", "alice", "-ap", "guess")
+        await intruder.start()
+        assert await intruder.finish() != 0
+        assert "403" in intruder.output.decode()
+        assert not [e for e in h.events if isinstance(e, NewChannel)]

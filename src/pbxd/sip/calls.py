@@ -8,8 +8,10 @@ channel, 200 answers it (we ACK), a final failure is mapped to a hangup cause an
 DIALSTATUS as chan_sip maps them. CANCEL and BYE work from either side; a re-INVITE
 changes the media (hold: ``sendonly``/``inactive``/0.0.0.0).
 
-Peers come from ``peer_of(name)`` (a ``CallPeer``: context, where to reach it); the
-registrar, qualify and ``sip.conf`` are the peers module's work.
+Peers come from ``peer_of(name)`` (a ``CallPeer``: context, where to reach it; made from
+the ``SipService``'s peers by ``attach_calls``); an INVITE from a peer with a secret is
+digest-checked by the service (the 401 challenge); callers that are no peer are guests in
+the general context. ``sip show channels`` lists the calls (``channel_rows``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..media import sdp
@@ -27,12 +30,13 @@ from ..pbx.channel import Channel, ChannelState, Party
 from ..pbx.engine import run_dialplan
 from ..pbx.flag import Flag, wait_any
 from ..pbx.technology import ChannelUnavailable
-from ..techs.rtp import PortAllocator, RtpStream
+from ..techs.rtp import PortAllocator, RtpStream, load_port_range
 from .message import NameAddr, Request, Response, SipParseError, SipUri, new_tag
 from .transaction import ClientInvite, Endpoint, ServerInvite, ServerTransaction
 
 if TYPE_CHECKING:
     from ..pbx.core import PBX
+    from .peers import SipPeer
     from .stack import SipStack
 
 log = logging.getLogger("pbxd.sip")
@@ -125,8 +129,61 @@ class CallPeer:
 
 
 PeerLookup = Callable[[str], "CallPeer | None"]
-#: Checks an INVITE's credentials: True to go on; False when it answered (401/407/403).
-Authenticator = Callable[[Request, ServerTransaction, "CallPeer | None"], Awaitable[bool]]
+#: Checks an INVITE from a peer: True to go on; False when it answered (401 challenge, 403).
+Authenticator = Callable[[Request, ServerTransaction], bool]
+#: sip.conf's codec names and the RTP encodings they stand for.
+CODEC_NAMES = {"ulaw": "PCMU", "alaw": "PCMA"}
+
+
+def call_peer(peer: SipPeer) -> CallPeer:
+    """The call's view of a ``sip.conf`` peer: where it is reached (its registered contact,
+    else its static host), its context, codecs and caller ID."""
+    config = peer.config
+    endpoint = peer.address
+    uri = peer.contact
+    if not uri and endpoint is not None:
+        uri = f"sip:{config.defaultuser or peer.name}@{endpoint.host}:{endpoint.port}"
+    codecs = tuple(CODEC_NAMES[c] for c in config.codecs if c in CODEC_NAMES) or ("PCMU",)
+    nat = config.nat.split(",")
+    return CallPeer(
+        peer.name,
+        config.context,
+        uri,
+        endpoint,
+        codecs,
+        "comedia" in nat or "auto_comedia" in nat or "yes" in nat,
+        Party(config.cid_num, config.cid_name),
+    )
+
+
+def attach_calls(pbx: PBX, directory: Path) -> SipTechnology | None:
+    """The ``SIP`` technology on the PBX's SIP service (none without sip.conf): RTP ports
+    from ``rtp.conf``, bound on the SIP address."""
+    service = pbx.sip
+    if service is None:
+        return None
+
+    def peer_of(name: str) -> CallPeer | None:
+        peer = service.peers.get(name)
+        return call_peer(peer) if peer is not None and peer.config.is_peer else None
+
+    def authenticate(request: Request, transaction: ServerTransaction) -> bool:
+        return service.authenticate(request, transaction) is not None
+
+    general = service.config.general
+    ports = PortAllocator(load_port_range(directory), general.udpbind.host)
+    tech = SipTechnology(
+        pbx,
+        service.stack,
+        peer_of,
+        ports,
+        authenticate,
+        guest_context=general.context,
+        known=lambda name: service.peers.get(name) is not None,
+    )
+    pbx.technologies["sip"] = tech
+    service.channel_rows.append(tech.channel_rows)
+    return tech
 
 
 @dataclass
@@ -206,6 +263,7 @@ class SipCall:
         self.requestor: Channel | None = None  # who dialed this outgoing call
         self.rang = False
         self.last_message = ""
+        self.media_host = "127.0.0.1"  # the address our SDP gives for RTP
 
     # -- media --------------------------------------------------------------------------
 
@@ -220,7 +278,7 @@ class SipCall:
             codecs = tuple((c, sdp.CODEC_PT[c]) for c in self.peer.codecs)
             event_pt = EVENT_PT
         return sdp.describe(
-            self.tech.media_address,
+            self.media_host,
             stream.local[1],
             codecs,
             event_pt,
@@ -478,15 +536,15 @@ class SipTechnology:
         peer_of: PeerLookup,
         ports: PortAllocator,
         authenticate: Authenticator | None = None,
-        media_address: str = "127.0.0.1",
         guest_context: str = "default",
+        known: Callable[[str], bool] | None = None,
     ) -> None:
         self.pbx = pbx
         self.stack = stack
         self.peer_of = peer_of
         self.ports = ports
         self.authenticate = authenticate
-        self.media_address = media_address
+        self.known = known or (lambda name: peer_of(name) is not None)  # who must authenticate
         self.guest_context = guest_context  # where calls from no known peer go
         self.calls: dict[tuple[str, str], SipCall] = {}  # by Call-ID and our tag
         self.by_invite: dict[int, SipCall] = {}  # incoming calls by INVITE transaction
@@ -526,6 +584,36 @@ class SipTechnology:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _media_host(self, endpoint: Endpoint) -> str:
+        host = self.ports.host
+        if host in ("", "0.0.0.0"):
+            host = self.stack.local_address(endpoint)[0]
+        return host
+
+    def channel_rows(self) -> list[tuple[str, str, str, str, str, str, str, str]]:
+        """``sip show channels``: peer address, user, Call-ID, format, hold, last message,
+        expiry, peer."""
+        rows = []
+        for call in self.calls.values():
+            dialog = call.dialog
+            endpoint = dialog.endpoint if dialog is not None else call.peer.endpoint
+            known = self.known(call.peer.name)
+            user = call.peer.name if known else call.channel.caller.number or "(None)"
+            codec = call.stream.codec if call.stream is not None else "PCMU"
+            rows.append(
+                (
+                    endpoint.host if endpoint is not None else "(None)",
+                    user,
+                    call.invite.call_id if call.invite is not None else "",
+                    f"({ {'PCMU': 'ulaw', 'PCMA': 'alaw'}[codec] })",
+                    "Yes" if call.on_hold else "No",
+                    call.last_message,
+                    "",
+                    call.peer.name if known else "(None)",
+                )
+            )
+        return rows
 
     def _new_stream(self, channel: Channel) -> RtpStream:
         return RtpStream(channel, self.ports.bind())
@@ -571,6 +659,7 @@ class SipTechnology:
             return "CONGESTION"
         stream.learn = peer.nat
         call.stream = stream
+        call.media_host = self._media_host(peer.endpoint)
         channel.media = stream
         target = peer.uri
         user = call.dialed_user
@@ -651,12 +740,11 @@ class SipTechnology:
         except SipParseError:
             transaction.respond(400)
             return
-        peer = self.peer_of(user) if user else None
-        if self.authenticate is not None and not await self.authenticate(
-            request, transaction, peer
-        ):
-            return
-        if peer is None:
+        if user and self.known(user):
+            if self.authenticate is not None and not self.authenticate(request, transaction):
+                return
+            peer = self.peer_of(user) or CallPeer(user, self.guest_context)
+        else:
             peer = CallPeer(endpoint.host, self.guest_context)
         channel = Channel(
             self.pbx,
@@ -680,6 +768,7 @@ class SipTechnology:
             transaction.respond(503)
             return
         call.stream.learn = peer.nat
+        call.media_host = self._media_host(endpoint)
         try:
             if request.body:
                 call.apply_sdp(request.body)
