@@ -86,6 +86,7 @@ def test_dial_and_originate_watched_over_ami(
         raw: list[bytes] = []
         seen = events_until(ami, "BridgeEnter", 2, raw)
         ami.send(action("Command", ("Command", "sip show channels")))
+        ami.send(action("Command", ("Command", "sip show channelstats")))
         seen += events_until(ami, "Hangup", 2, raw)
         finish(carol)
         finish(bob)
@@ -102,9 +103,11 @@ def test_dial_and_originate_watched_over_ami(
         hangups = {e["channel"]: e["cause"] for e in seen if e.get("event") == "Hangup"}
         assert hangups == {caller: "16", callee: "16"}
 
-        (output,) = [m.decode() for m in raw if m.startswith(b"Response: Success")]
+        output, stats = [m.decode() for m in raw if m.startswith(b"Response: Success")]
         assert "Output: 2 active SIP dialogs\r\n" in output
         assert output.count("(ulaw)") == 2
+        assert "Output: 2 active SIP channels\r\n" in stats
+        assert stats.count("Output: 127.0.0.1 ") == 2
 
         # Originate rings the registered phone; it answers, then hangs up
         bob = run(Sipp("call_uas_bye.xml", bob_port, duration_ms=500))

@@ -183,7 +183,16 @@ def attach_calls(pbx: PBX, directory: Path) -> SipTechnology | None:
     )
     pbx.technologies["sip"] = tech
     service.channel_rows.append(tech.channel_rows)
+
+    @pbx.cli.register("sip show channelstats", "List statistics for active SIP channels")
+    def channelstats(args: list[str]) -> list[str]:
+        return tech.channelstats_lines()
+
     return tech
+
+
+_STATS_HEAD = "%-15.15s  %-11.11s  %-8.8s %-10.10s  %-10.10s (     %%) %-6.6s %-10.10s  %-10.10s (     %%) %-6.6s"
+_STATS_ROW = "%-15.15s  %-11.11s  %-8.8s %-10d  %-10d (%5.2f%%) %-6.4f %-10d  %-10d (%5.2f%%) %-6.4f"
 
 
 @dataclass
@@ -614,6 +623,30 @@ class SipTechnology:
                 )
             )
         return rows
+
+    def channelstats_lines(self) -> list[str]:
+        """``sip show channelstats``: RTP packets each call received and sent so far."""
+        lines = [
+            _STATS_HEAD
+            % ("Peer", "Call ID", "Duration", "Recv: Pack", "Lost", "Jitter", "Send: Pack",
+               "Lost", "Jitter")
+        ]  # fmt: skip
+        now = self.pbx.clock()
+        for call in self.calls.values():
+            stream = call.stream
+            if stream is None or call.invite is None:
+                continue
+            seconds = int(now - call.channel.created)
+            duration = f"{seconds // 3600:02}:{seconds // 60 % 60:02}:{seconds % 60:02}"
+            host = stream.remote[0] if stream.remote is not None else "(None)"
+            lines.append(
+                _STATS_ROW
+                % (host, call.invite.call_id, duration, stream.received_packets, 0, 0.0, 0.0,
+                   stream.sent_packets, 0, 0.0, 0.0)
+            )  # fmt: skip
+        count = len(lines) - 1
+        lines.append(f"{count} active SIP channel{'' if count == 1 else 's'}")
+        return lines
 
     def _new_stream(self, channel: Channel) -> RtpStream:
         return RtpStream(channel, self.ports.bind())
