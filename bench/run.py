@@ -8,6 +8,7 @@ times and prints the medians next to the targets and the Asterisk 20.20.1 anchor
     .venv/bin/python bench/run.py                  # everything, about 2-3 minutes
     .venv/bin/python bench/run.py --quick          # one short run of each scenario
     .venv/bin/python bench/run.py --only fanout    # ping | fanout | logins | idle | slow | calls | held
+    .venv/bin/python bench/run.py --only sipcalls  # sipcalls | siprtp (SIP through Dial, sipp)
     .venv/bin/python bench/run.py --markdown BENCHMARKS.md   # also rewrite the results there
 
 All traffic goes to 127.0.0.1. Every wait is bounded in time.
@@ -42,6 +43,7 @@ BINARY = BENCH / "amiload"
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 HOST = "127.0.0.1"
 SCENARIOS = ("ping", "fanout", "logins", "idle", "slow", "calls", "held")
+SCENARIOS += ("sipcalls", "siprtp")  # SIP calls through Dial between two sipps
 MARK_START = "<!-- bench:results:start -->"
 MARK_END = "<!-- bench:results:end -->"
 
@@ -68,6 +70,10 @@ exten => 100,1,Answer()
 
 exten => 200,1,Answer()
  same => n,Wait(3600)
+ same => n,Hangup()
+
+[sipbench]
+exten => bob,1,Dial(SIP/bob,10)
  same => n,Hangup()
 """
 
@@ -108,7 +114,9 @@ def server_python() -> str:
 class Server:
     """One `pbxd serve` process on a private configuration and data directory."""
 
-    def __init__(self, workdir: Path, python: str, uvloop: bool = True) -> None:
+    def __init__(self, workdir: Path, python: str, uvloop: bool = True,
+                 extra_conf: dict[str, str] | None = None) -> None:
+        self.extra_conf = extra_conf or {}  # more files for the configuration directory
         self.workdir = workdir
         self.python = python
         self.uvloop = uvloop
@@ -122,6 +130,8 @@ class Server:
         config.mkdir(exist_ok=True)
         (config / "manager.conf").write_text(MANAGER_CONF)
         (config / "extensions.conf").write_text(EXTENSIONS_CONF)
+        for name, text in self.extra_conf.items():
+            (config / name).write_text(text)
         command = [self.python, "-m", "pbxd", "serve", "--config", str(config),
                    "--data-dir", str(data), "--ami-port", "0", "--ami-bind", HOST]
         if not self.uvloop:
@@ -838,6 +848,186 @@ def report(row: Row, run: int, result: dict[str, object], key: str, count_key: s
     note_cpu(row, result, count_key)
 
 
+# -- SIP calls: sipp calls sipp through pbxd's Dial(SIP/bob) -------------------------------
+
+SIP_SCENARIOS = ROOT / "tests" / "sip" / "scenarios"
+SIP_RATES = (200, 300, 400)  # calls/s offered, each call held 1 s
+SIP_RATE_TARGET = 400
+SIP_RATE_ANCHOR = "300/s (350/s with 20,000 files); 400/s retransmits, 500/s fails"
+SIP_HELD = 500  # calls held at once with RTP both ways
+SIP_HELD_SECONDS = 20
+
+
+def sip_conf(port: int, bob_port: int) -> dict[str, str]:
+    return {
+        "sip.conf": (f"[general]\ncontext = sipbench\nudpbindaddr = {HOST}:{port}\n\n"
+                     f"[bob]\ntype = friend\nhost = {HOST}\nport = {bob_port}\n"),
+        "rtp.conf": "[general]\nrtpstart = 20000\nrtpend = 40000\n",
+    }
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def sipp(args: Sequence[str], port: int, media_port: int) -> subprocess.Popen[bytes]:
+    command = ["sipp", *args, "-i", HOST, "-p", str(port), "-mi", HOST, "-mp", str(media_port),
+               "-nostdin", "-timeout", "120s"]
+    return subprocess.Popen(command, cwd=SIP_SCENARIOS, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+
+
+def sipp_summary(output: str) -> dict[str, int]:
+    """Successful and failed calls and retransmissions from sipp's final screens."""
+    found = {"ok": 0, "failed": 0, "retrans": 0}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) == 3 and cells[0] in ("Successful call", "Failed call"):
+            found["ok" if cells[0].startswith("Succ") else "failed"] = int(cells[2] or 0)
+    messages: dict[str, int] = {}
+    for line in output.splitlines():  # the last screen wins: one count per message line
+        match = re.match(r"\s*(\S+ +(?:-+>|<-+))\s+(?:E-RTD\d\s+)?(\d+)\s+(\d+)", line)
+        if match:
+            messages[match.group(1)] = int(match.group(3))
+    found["retrans"] = sum(messages.values())
+    return found
+
+
+def sip_run(s: Settings, server: Server, bob_port: int, rate: int, calls: int, hold_ms: int,
+            caller_scenario: str, during: Callable[[], None] | None = None) -> dict[str, object]:
+    """One sipp UAS (bob, echoing RTP) and one sipp UAC offering ``rate`` calls/s."""
+    bob = sipp(["-sf", "call_uas_answer.xml", "-m", str(calls), "-rtp_echo"], bob_port, 42000)
+    time.sleep(0.5)
+    cpu0, t0 = server.cpu_seconds(), time.monotonic()
+    caller = sipp([f"{HOST}:{server.sip_port}", "-sf", caller_scenario, "-s", "bob",  # type: ignore[attr-defined]
+                   "-key", "caller", "carol", "-m", str(calls), "-r", str(rate),
+                   "-l", str(calls), "-d", str(hold_ms)], free_udp_port(), 44000)
+    if during is not None:
+        during()
+    try:
+        output, _ = caller.communicate(timeout=calls / rate + hold_ms / 1000 + 150)
+    except subprocess.TimeoutExpired:
+        caller.kill()
+        output, _ = caller.communicate()
+    elapsed = time.monotonic() - t0
+    cpu = server.cpu_seconds() - cpu0
+    try:
+        bob.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        bob.kill()
+        bob.communicate()
+    result: dict[str, object] = dict(sipp_summary(output.decode("utf-8", "replace")))
+    result["cpu_server"] = round(cpu / elapsed, 2)
+    result["cpu_ms_per_call"] = round(cpu * 1000 / max(1, calls), 2)
+    return result
+
+
+@contextlib.contextmanager
+def sip_server(s: Settings) -> Iterator[tuple[Server, int]]:
+    port, bob_port = free_udp_port(), free_udp_port()
+    server = Server(s.workdir, s.python, s.uvloop, sip_conf(port, bob_port))
+    server.start()
+    server.sip_port = port  # type: ignore[attr-defined]
+    try:
+        yield server, bob_port
+    finally:
+        server.stop()
+
+
+def scenario_sip_calls(s: Settings) -> list[Row]:
+    """Call setups through Dial: sipp calls bob through pbxd, sipp answers, the caller hangs
+    up after 1 s; offered for 10 s (3 s with --quick) at each rate."""
+    rows: list[Row] = []
+    seconds = 3 if s.runs == 1 and s.duration <= 1.0 else 10
+    with sip_server(s) as (server, bob_port):
+        sip_run(s, server, bob_port, 50, 50, 100, "call_uac_hold.xml")  # warm-up
+        for rate in SIP_RATES:
+            row = Row(f"SIP calls through Dial (sipp to sipp), {rate}/s offered, held 1 s",
+                      "successful %", fmt=lambda v: f"{v:.1f} %",
+                      target=(f"{SIP_RATE_TARGET}/s: ≥ 99 %, no retransmissions"
+                              if rate == SIP_RATE_TARGET else "—"),
+                      check=(lambda v: v >= 99.0) if rate == SIP_RATE_TARGET else None,
+                      anchor=SIP_RATE_ANCHOR if rate == SIP_RATE_TARGET else "—")
+            rows.append(row)
+            for run in range(s.runs):
+                result = sip_run(s, server, bob_port, rate, rate * seconds, 1000,
+                                 "call_uac_hold.xml")
+                total = num(result, "ok") + num(result, "failed")
+                row.values.append(100.0 * num(result, "ok") / max(1.0, total))
+                row.runs += 1
+                if num(result, "retrans"):
+                    row.extra_ok = False
+                row.notes.append(
+                    f"run {run + 1}: {int(num(result, 'ok')):,} of {rate * seconds:,} calls "
+                    f"completed, {int(num(result, 'retrans')):,} retransmissions; pbxd used "
+                    f"{num(result, 'cpu_server'):.2f} CPU ({num(result, 'cpu_ms_per_call'):.2f} ms "
+                    f"per call)")
+                time.sleep(2)
+    return rows
+
+
+def scenario_sip_rtp(s: Settings) -> list[Row]:
+    """Concurrent calls with RTP relayed: SIP_HELD calls (100/s), each held for
+    SIP_HELD_SECONDS with a tone of that length from the caller that bob's sipp echoes;
+    pbxd relays both ways. Counted mid-call with `sip show channelstats` over AMI."""
+    hold = 8 if s.runs == 1 and s.duration <= 1.0 else SIP_HELD_SECONDS
+    pcap = s.workdir / "tone-long.pcap"
+    subprocess.run([s.python, str(SIP_SCENARIOS / "make_tone_pcap.py"), str(hold), str(pcap)],
+                   check=True, env=dict(os.environ, PYTHONPATH=str(ROOT / "src")))
+    scenario = s.workdir / "call_uac_bye_long.xml"
+    scenario.write_text((SIP_SCENARIOS / "call_uac_bye.xml").read_text()
+                        .replace('"tone.pcap"', f'"{pcap}"'))
+    row = Row(f"SIP calls held at once with RTP relayed both ways ({SIP_HELD} offered)",
+              "calls up at once", target=f"{SIP_HELD}, all complete",
+              check=lambda v: v >= SIP_HELD)
+    rate_row = Row("  RTP packets pbxd received (and relayed) while they were up", "packets/s",
+                   fmt=rate_fmt)
+    with sip_server(s) as (server, bob_port):
+        seen: dict[str, float] = {}
+
+        def measure() -> None:
+            time.sleep(SIP_HELD / 100 + 2)  # every call set up, RTP flowing
+            ami = Ami(server.port)
+            try:
+                first, t0 = channelstats(ami), time.monotonic()
+                time.sleep(2.0)
+                second = channelstats(ami)
+                seen["up"] = second[0] / 2
+                seen["pps"] = (second[1] - first[1]) / (time.monotonic() - t0)
+            finally:
+                ami.close()
+
+        for run in range(s.runs):
+            result = sip_run(s, server, bob_port, 100, SIP_HELD, hold * 1000, str(scenario),
+                             measure)
+            row.values.append(seen.get("up", 0.0))
+            rate_row.values.append(seen.get("pps", 0.0))
+            row.runs += 1
+            if num(result, "failed"):
+                row.extra_ok = False
+            row.notes.append(
+                f"run {run + 1}: {int(num(result, 'ok')):,} of {SIP_HELD} calls completed, "
+                f"{int(num(result, 'failed'))} failed, {int(num(result, 'retrans')):,} "
+                f"retransmissions; pbxd used {num(result, 'cpu_server'):.2f} CPU")
+            time.sleep(2)
+    return [row, rate_row]
+
+
+def channelstats(ami: Ami) -> tuple[int, int]:
+    """(SIP channels, RTP packets received by all of them) from `sip show channelstats`."""
+    ami.send("Action: Command\r\nCommand: sip show channelstats\r\n")
+    message = ami.read_until(lambda m: m.startswith(b"Response:"), 30)[-1].decode()
+    received = 0
+    for line in message.split("\r\n"):
+        cells = line.removeprefix("Output: ").split()
+        if len(cells) >= 4 and cells[2].count(":") == 2 and cells[3].isdigit():
+            received += int(cells[3])
+    found = re.search(r"(\d+) active SIP channel", message)
+    return (int(found.group(1)) if found else 0), received
+
+
 RUNNERS: dict[str, Callable[[Settings], list[Row]]] = {
     "ping": scenario_ping,
     "fanout": scenario_fanout,
@@ -846,6 +1036,8 @@ RUNNERS: dict[str, Callable[[Settings], list[Row]]] = {
     "slow": scenario_slow,
     "calls": scenario_calls,
     "held": scenario_held,
+    "sipcalls": scenario_sip_calls,
+    "siprtp": scenario_sip_rtp,
 }
 
 

@@ -2,24 +2,25 @@
 
 sipp's ``play_pcap_audio`` sends the RTP payloads of a pcap with the capture's timing;
 this is the one the tests play. Run it from the repository root to make the file again:
-``PYTHONPATH=src python tests/sip/scenarios/make_tone_pcap.py``.
+``PYTHONPATH=src python tests/sip/scenarios/make_tone_pcap.py`` (or with a number of
+seconds and a path, for a longer one: the benchmark holds calls with RTP that way).
 """
 
 from __future__ import annotations
 
 import math
 import struct
+import sys
 from pathlib import Path
 
 from pbxd.media import g711, rtp
 
-PACKETS = 50
 HERE = Path(__file__).resolve().parent
 
 
-def tone_payloads() -> list[bytes]:
-    """The 50 PCMU payloads: 8,000 samples of a 440 Hz sine at about -10 dBFS."""
-    samples = [int(10000 * math.sin(2 * math.pi * 440 * n / 8000)) for n in range(8000)]
+def tone_payloads(seconds: int = 1) -> list[bytes]:
+    """50 PCMU payloads a second: a 440 Hz sine at about -10 dBFS."""
+    samples = [int(10000 * math.sin(2 * math.pi * 440 * n / 8000)) for n in range(8000 * seconds)]
     pcm = struct.pack(f"<{len(samples)}h", *samples)
     payload = g711.encode("PCMU", pcm)
     return [payload[i : i + 160] for i in range(0, len(payload), 160)]
@@ -41,11 +42,11 @@ def frame(data: bytes) -> bytes:
     return bytes(6) + bytes(6) + b"\x08\x00" + ip + udp
 
 
-def write(path: Path) -> None:
+def write(path: Path, seconds: int = 1) -> None:
     sequencer = rtp.Sequencer()
     sequencer.ssrc, sequencer.sequence, sequencer.timestamp = 0x1234ABCD, 1, 160
     out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
-    for index, payload in enumerate(tone_payloads()):
+    for index, payload in enumerate(tone_payloads(seconds)):
         packet = frame(sequencer.next(0, payload, 160, marker=index == 0))
         seconds, micros = divmod(index * 20_000, 1_000_000)
         out.append(struct.pack("<IIII", 1_700_000_000 + seconds, micros, len(packet), len(packet)))
@@ -54,4 +55,7 @@ def write(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    write(HERE / "tone.pcap")
+    if len(sys.argv) == 3:
+        write(Path(sys.argv[2]), int(sys.argv[1]))
+    else:
+        write(HERE / "tone.pcap")
