@@ -23,7 +23,7 @@ from pbxd.media import g711
 from pbxd.pbx import recording
 from pbxd.pbx.core import PBX
 from pbxd.pbx.dialplan import Dialplan
-from pbxd.pbx.events import BridgeEntered, HungUp, NewChannel, VarSet
+from pbxd.pbx.events import BridgeEntered, Dtmf, HungUp, NewChannel, VarSet
 from pbxd.sip.calls import SipTechnology, attach_calls
 from pbxd.sip.config import load_sip_config
 from pbxd.sip.service import SipService
@@ -47,6 +47,9 @@ exten => bobrec,1,MixMonitor({monitor}/dial.wav,r({monitor}/dial-in.wav)t({monit
 exten => busy,1,Dial(SIP/bob,10)
  same => n,Set(AFTER=${{DIALSTATUS}})
  same => n,Busy()
+exten => read,1,Answer()
+ same => n,Read(DIGITS,,,,,3)
+ same => n,Wait(10)
 exten => ring,1,Ringing()
  same => n,Wait(30)
 """
@@ -268,3 +271,17 @@ async def test_a_peer_with_a_secret_is_challenged(tmp_path: Path) -> None:
         assert await intruder.finish() != 0
         assert "403" in intruder.output.decode()
         assert not [e for e in h.events if isinstance(e, NewChannel)]
+
+
+@synchronously
+async def test_rfc4733_digits_reach_read_and_ami(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        caller = await h.uac("call_uac_dtmf.xml", "read", duration_ms=2000).start()
+        assert await caller.finish() == 0, caller.output.decode()
+        await h.settle()
+        assert h.variable("DIGITS") == ["42"]
+        assert h.variable("READSTATUS") == ["OK"]
+        presses = [(e.digit, e.begin, e.direction) for e in h.events if isinstance(e, Dtmf)]
+        assert presses == [(digit, begin, "Received") for digit in "42#" for begin in (True, False)]
+        ends = [e.duration_ms for e in h.events if isinstance(e, Dtmf) and not e.begin]
+        assert ends == [200, 200, 200]

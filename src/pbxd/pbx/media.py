@@ -162,19 +162,20 @@ def frames_of(codec: str, pcm: bytes) -> list[Frame]:
     ]
 
 
-async def stream(channel: Channel, frames: list[Frame]) -> bool:
-    """Send frames at 20 ms intervals on the PBX clock; False if the channel hung up or was
-    interrupted first."""
+async def stream(channel: Channel, frames: list[Frame], stop: Flag | None = None) -> bool:
+    """Send frames at 20 ms intervals on the PBX clock; False if the channel hung up, was
+    interrupted or ``stop`` was set (a digit pressed) first."""
     port = channel.media
     if port is None:
         return False
     clock = channel.pbx.clock
+    flags = (channel.hung_up, channel.interrupted) + ((stop,) if stop is not None else ())
     start = clock()
     for index, frame in enumerate(frames):
-        if channel.hangup_requested or channel.interrupted.is_set():
+        if any(flag.is_set() for flag in flags):
             return False
         port.write(frame)
         delay = start + (index + 1) * FRAME_SECONDS - clock()
         if delay > 0:
-            await wait_any((channel.hung_up, channel.interrupted), delay, clock)
-    return not channel.hangup_requested and not channel.interrupted.is_set()
+            await wait_any(flags, delay, clock)
+    return not any(flag.is_set() for flag in flags)

@@ -1,4 +1,5 @@
-"""Writes ``tone.pcap``: one second of a 440 Hz tone as PCMU RTP, 50 packets of 20 ms.
+"""Writes ``tone.pcap``: one second of a 440 Hz tone as PCMU RTP, 50 packets of 20 ms,
+and ``dtmf.pcap``: the digits 4, 2 and # as RFC 4733 telephone events.
 
 sipp's ``play_pcap_audio`` sends the RTP payloads of a pcap with the capture's timing;
 this is the one the tests play. Run it from the repository root to make the file again:
@@ -42,6 +43,29 @@ def frame(data: bytes) -> bytes:
     return bytes(6) + bytes(6) + b"\x08\x00" + ip + udp
 
 
+def write_dtmf(path: Path, digits: str = "42#") -> None:
+    """``dtmf.pcap``: the RFC 4733 packets (payload type 101) of ``digits``, 200 ms each with
+    200 ms between them, after 200 ms of the tone."""
+    sequencer = rtp.Sequencer()
+    sequencer.ssrc, sequencer.sequence, sequencer.timestamp = 0x1234ABCE, 1, 160
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+    timed: list[tuple[int, bytes]] = []
+    tone = tone_payloads()
+    for index in range(10):
+        timed.append((index * 20_000, sequencer.next(0, tone[index], 160)))
+    start = 200_000
+    for digit in digits:
+        for number, packet in enumerate(sequencer.events(101, digit, 200)):
+            timed.append((start + min(number, 4) * 50_000, packet))
+        start += 400_000
+    for micros, data in timed:
+        packet = frame(data)
+        seconds, rest = divmod(micros, 1_000_000)
+        out.append(struct.pack("<IIII", 1_700_000_000 + seconds, rest, len(packet), len(packet)))
+        out.append(packet)
+    path.write_bytes(b"".join(out))
+
+
 def write(path: Path, seconds: int = 1) -> None:
     sequencer = rtp.Sequencer()
     sequencer.ssrc, sequencer.sequence, sequencer.timestamp = 0x1234ABCD, 1, 160
@@ -59,3 +83,4 @@ if __name__ == "__main__":
         write(Path(sys.argv[2]), int(sys.argv[1]))
     else:
         write(HERE / "tone.pcap")
+        write_dtmf(HERE / "dtmf.pcap")

@@ -19,6 +19,7 @@ from ...media import g711
 from .. import causes
 from ..channel import ChannelState
 from ..engine import wait
+from ..flag import Flag
 from ..media import Frame, frames_of, stream
 from . import application, split_args
 
@@ -98,16 +99,18 @@ def _wav_length(path: Path) -> float:
     return size / byte_rate if byte_rate else size / 16000
 
 
-async def play(channel: Channel, name: str, language: str | None = None) -> bool | None:
-    """Stream one file to the channel: True when played, False when missing (logged as
-    Asterisk does), None when the channel hung up meanwhile."""
+async def play(
+    channel: Channel, name: str, language: str | None = None, stop: Flag | None = None
+) -> bool | None:
+    """Stream one file to the channel: True when played (or cut short by ``stop``), False
+    when missing (logged as Asterisk does), None when the channel hung up meanwhile."""
     path = find_sound(channel.pbx, name, channel.language if language is None else language)
     if path is None:
         log.warning("Unable to open %s (format (slin)): No such file or directory", name)
         return False
     frames = _frames_for(channel, path) if channel.media is not None else None
     if frames is not None:
-        if not await stream(channel, frames):
+        if not await stream(channel, frames, stop):
             return None if channel.hangup_requested else True
         return True
     if not await wait(channel, sound_length(path)):
