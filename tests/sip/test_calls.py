@@ -21,9 +21,11 @@ import pytest
 from pbxd.config.conf import loads
 from pbxd.media import g711
 from pbxd.pbx import recording
+from pbxd.pbx.channel import Party
 from pbxd.pbx.core import PBX
 from pbxd.pbx.dialplan import Dialplan
 from pbxd.pbx.events import BridgeEntered, Dtmf, HungUp, NewChannel, VarSet
+from pbxd.pbx.technology import ChannelUnavailable
 from pbxd.sip.calls import SipTechnology, attach_calls
 from pbxd.sip.config import load_sip_config
 from pbxd.sip.service import SipService
@@ -285,3 +287,78 @@ async def test_rfc4733_digits_reach_read_and_ami(tmp_path: Path) -> None:
         assert presses == [(digit, begin, "Received") for digit in "42#" for begin in (True, False)]
         ends = [e.duration_ms for e in h.events if isinstance(e, Dtmf) and not e.begin]
         assert ends == [200, 200, 200]
+
+
+@synchronously
+async def test_reinvite_puts_the_call_on_hold_and_back(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        # the scenario checks our answers: recvonly to its sendonly, then sendrecv again
+        caller = await h.uac("call_uac_reinvite.xml", "read").start()
+        assert await caller.finish() == 0, caller.output.decode()
+        await h.settle()
+        assert h.hangups() and all(cause == 16 for cause in h.hangups().values())
+
+
+def invite_text(port: int, call_id: str, body: str, user: str = "carol") -> bytes:
+    head = (
+        f"INVITE sip:echo@127.0.0.1:{port} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-{call_id}\r\n"
+        f"From: <sip:{user}@127.0.0.1>;tag=t-{call_id}\r\n"
+        f"To: <sip:echo@127.0.0.1>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n"
+        "Max-Forwards: 70\r\nContact: <sip:carol@127.0.0.1:9>\r\n"
+        "Content-Type: application/sdp\r\n"
+    )
+    return (head + f"Content-Length: {len(body)}\r\n\r\n" + body).encode()
+
+
+async def exchange(port: int, data: bytes, want: int) -> list[bytes]:
+    """Send a datagram to pbxd; the first ``want`` answers."""
+    loop = asyncio.get_running_loop()
+    answers: asyncio.Queue[bytes] = asyncio.Queue()
+
+    class Client(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: object) -> None:
+            answers.put_nowait(data)
+
+    transport, _ = await loop.create_datagram_endpoint(
+        Client, local_addr=("127.0.0.1", 0), remote_addr=("127.0.0.1", port)
+    )
+    try:
+        transport.sendto(data)
+        return [await asyncio.wait_for(answers.get(), 5) for _ in range(want)]
+    finally:
+        transport.close()
+
+
+@synchronously
+async def test_unusable_sdp_gets_488_and_no_channel(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        body = "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n"
+        trying, refused = await exchange(h.port, invite_text(h.port, "g729", body), 2)
+        assert trying.startswith(b"SIP/2.0 100 ")
+        assert refused.startswith(b"SIP/2.0 488 Not Acceptable Here\r\n")
+        assert not [e for e in h.events if isinstance(e, NewChannel)]
+
+
+@synchronously
+async def test_bye_outside_a_dialog_gets_481(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        bye = (
+            f"BYE sip:echo@127.0.0.1:{h.port} SIP/2.0\r\n"
+            "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-bye1\r\n"
+            "From: <sip:carol@127.0.0.1>;tag=a\r\nTo: <sip:echo@127.0.0.1>;tag=nosuch\r\n"
+            "Call-ID: nosuchcall\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+        ).encode()
+        (answer,) = await exchange(h.port, bye, 1)
+        assert answer.startswith(b"SIP/2.0 481 ")
+
+
+@synchronously
+async def test_dialing_a_peer_that_cannot_be_reached(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        tech = h.tech
+        for resource, cause in (("nosuch", 3), ("alice", 20)):  # alice never registered
+            with pytest.raises(ChannelUnavailable) as failure:
+                tech.request(resource, None, Party())
+            assert failure.value.cause == cause
+        assert not h.pbx.channels
