@@ -21,13 +21,15 @@ SIPP = shutil.which("sipp")
 pytestmark = pytest.mark.skipif(SIPP is None, reason="sipp (Debian sip-tester) not installed")
 
 
-def sipp(port: int, scenario: str, user: str, secret: str, local_port: int) -> subprocess.Popen:
+def sipp(
+    port: int, scenario: str, user: str, secret: str, local_port: int, transport: str = "u1"
+) -> subprocess.Popen:
     command = [
         str(SIPP), f"127.0.0.1:{port}", "-sf", str(SCENARIOS / scenario),
         "-oocsf", str(SCENARIOS / "options.xml"),
         "-s", user, "-au", user, "-ap", secret,
         "-i", "127.0.0.1", "-p", str(local_port), "-m", "1", "-nostdin",
-        "-timeout", "20s", "-timeout_error",
+        "-timeout", "20s", "-timeout_error", "-t", transport,
     ]  # fmt: skip
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
@@ -39,7 +41,8 @@ def sip_pbxd(tmp_path: Path, start_pbxd: Callable[..., PbxdProcess]) -> tuple[Pb
     shutil.copy(REFERENCE_CONF / "manager.conf", conf / "manager.conf")
     port = free_udp_port()
     (conf / "sip.conf").write_text(
-        f"[general]\nudpbindaddr = 127.0.0.1:{port}\n\n"
+        f"[general]\nudpbindaddr = 127.0.0.1:{port}\ntcpenable = yes\n"
+        f"tcpbindaddr = 127.0.0.1:{port}\n\n"
         "[phone](!)\ntype = friend\nhost = dynamic\nqualify = yes\n\n"
         "[alice](phone)\nsecret = alicepass\n\n[bob](phone)\nsecret = bobpass\n"
     )
@@ -60,12 +63,15 @@ def list_items(ami: AmiSocket, request: bytes, complete: str) -> list[dict[str, 
             items.append(fields)
 
 
-def test_register_qualify_unregister_with_sipp(sip_pbxd: tuple[PbxdProcess, int]) -> None:
+@pytest.mark.parametrize("transport", ["u1", "t1"], ids=["udp", "tcp"])
+def test_register_qualify_unregister_with_sipp(
+    sip_pbxd: tuple[PbxdProcess, int], transport: str
+) -> None:
     server, port = sip_pbxd
     local = free_udp_port()
     with AmiSocket(*server.address, timeout=10) as ami:
         ami.login(events="on")
-        phone = sipp(port, "register.xml", "alice", "alicepass", local)
+        phone = sipp(port, "register.xml", "alice", "alicepass", local, transport)
         try:
             registered = headers(ami.read_event("PeerStatus"))
             assert registered["peer"] == "SIP/alice" and registered["peerstatus"] == "Registered"

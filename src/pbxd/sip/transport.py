@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import cast
 
 from .message import Message, SipParseError, StreamFramer, parse_message
 from .transaction import Endpoint
@@ -44,13 +45,12 @@ class _TcpConnection(asyncio.Protocol):
         self.pending: list[bytes] = []  # written before the connection was made
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         host, port = transport.get_extra_info("peername")[:2]
         self.endpoint = Endpoint("tcp", str(host), int(port))
         self.owner.connections[(self.endpoint.host, self.endpoint.port)] = self
         for data in self.pending:
-            transport.write(data)
+            self.transport.write(data)
         self.pending.clear()
 
     def data_received(self, data: bytes) -> None:
