@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from pbxd.pbx.astdb import AstDB
 from pbxd.pbx.clock import VirtualClock
 from pbxd.pbx.core import PBX
@@ -203,7 +205,7 @@ def test_mwi_notify_on_mailbox_change_and_sipnotify() -> None:
 OUTBOUND = """
 [general]
 udpbindaddr = 127.0.0.1:@PORT@
-register => alice:alicepass@127.0.0.1:@PORT@/1000~120
+register => alice:alicepass@@HOST@:@PORT@/1000~120
 
 [alice]
 type = friend
@@ -212,8 +214,10 @@ secret = alicepass
 """
 
 
-def test_outbound_registration_to_a_registrar() -> None:
-    """pbxd registers itself (a register => line) with a registrar: here, itself."""
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_outbound_registration_to_a_registrar(host: str) -> None:
+    """pbxd registers itself (a register => line) with a registrar: here, itself (by address
+    or by a name looked up first)."""
 
     async def scenario(
         pbx: PBX, service: SipService, clock: VirtualClock, phone: Phone, seen: list[object]
@@ -226,7 +230,7 @@ def test_outbound_registration_to_a_registrar() -> None:
                 break
         assert registration.state == "Registered" and registration.refresh == 120
         assert [e for e in seen if isinstance(e, RegistryChanged)] == [
-            RegistryChanged("alice", "127.0.0.1", "Registered")
+            RegistryChanged("alice", host, "Registered")
         ]
         peer = service.peers.get("alice")
         assert peer is not None and peer.contact.startswith("sip:1000@127.0.0.1:")
@@ -237,4 +241,4 @@ def test_outbound_registration_to_a_registrar() -> None:
                 break
         assert peer.regexpire(clock()) > 100  # refreshed (else 14 s would be left)
 
-    run(OUTBOUND, scenario)
+    run(OUTBOUND.replace("@HOST@", host), scenario)
