@@ -63,7 +63,7 @@ def test_register_with_digest_then_unregister(tmp_path: Path) -> None:
         assert peer is not None and peer.address is not None
         assert (peer.address.host, peer.address.port) == ("127.0.0.1", phone.port)
         assert peer.contact == f"sip:alice@127.0.0.1:{phone.port}"
-        assert peer.useragent == "test-phone" and peer.regexpire(clock()) == 600
+        assert peer.useragent == "test-phone" and peer.regexpire(clock()) == 610  # 10 s grace
         assert pbx.astdb is not None
         stored = pbx.astdb.get(ASTDB_FAMILY, "alice")
         assert stored == f"127.0.0.1:{phone.port}:600:alice:sip:alice@127.0.0.1:{phone.port}"
@@ -115,9 +115,11 @@ def test_expiry_and_restore_from_astdb(tmp_path: Path) -> None:
         pbx: PBX, service: SipService, clock: VirtualClock, phone: Phone, seen: list[object]
     ) -> None:
         assert (await phone.register("alice", "alicepass", expires="60")).status == 200
-        await clock.advance(61)
+        await clock.advance(69)
         peer = service.peers.get("alice")
-        assert peer is not None and peer.address is None
+        assert peer is not None and peer.address is not None  # expiry + 10 s of grace
+        await clock.advance(2)
+        assert peer.address is None
         unregistered = [e for e in seen if isinstance(e, PeerStatusChanged)][-1]
         assert unregistered == PeerStatusChanged("alice", "Unregistered", cause="Expired")
         assert (await phone.register("alice", "alicepass", expires="120")).status == 200
@@ -131,7 +133,7 @@ def test_expiry_and_restore_from_astdb(tmp_path: Path) -> None:
     ) -> None:
         peer = service.peers.get("alice")
         assert peer is not None and peer.address is not None
-        assert peer.contact.startswith("sip:alice@127.0.0.1:") and peer.regexpire(clock()) == 120
+        assert peer.contact.startswith("sip:alice@127.0.0.1:") and peer.regexpire(clock()) == 130
 
     run(CONF, restarted, path)
 
