@@ -22,11 +22,18 @@ pytestmark = pytest.mark.skipif(SIPP is None, reason="sipp (Debian sip-tester) n
 
 
 def sipp(
-    port: int, scenario: str, user: str, secret: str, local_port: int, transport: str = "u1"
+    port: int,
+    scenario: str,
+    user: str,
+    secret: str,
+    local_port: int,
+    transport: str = "u1",
+    out_of_call: str = "options.xml",
+    *extra: str,
 ) -> subprocess.Popen:
     command = [
         str(SIPP), f"127.0.0.1:{port}", "-sf", str(SCENARIOS / scenario),
-        "-oocsf", str(SCENARIOS / "options.xml"),
+        "-oocsf", str(SCENARIOS / out_of_call), *extra,
         "-s", user, "-au", user, "-ap", secret,
         "-i", "127.0.0.1", "-p", str(local_port), "-m", "1", "-nostdin",
         "-timeout", "20s", "-timeout_error", "-t", transport,
@@ -44,7 +51,8 @@ def sip_pbxd(tmp_path: Path, start_pbxd: Callable[..., PbxdProcess]) -> tuple[Pb
         f"[general]\nudpbindaddr = 127.0.0.1:{port}\ntcpenable = yes\n"
         f"tcpbindaddr = 127.0.0.1:{port}\n\n"
         "[phone](!)\ntype = friend\nhost = dynamic\nqualify = yes\n\n"
-        "[alice](phone)\nsecret = alicepass\n\n[bob](phone)\nsecret = bobpass\n"
+        "[alice](phone)\nsecret = alicepass\n\n[bob](phone)\nsecret = bobpass\n\n"
+        "[carol]\ntype = friend\nhost = dynamic\nsecret = carolpass\nmailbox = 1000\n"
     )
     return start_pbxd(conf), port
 
@@ -92,7 +100,7 @@ def test_register_qualify_unregister_with_sipp(
             ami.send(action("Command", ("Command", "sip show peers")))
             output = ami.read_message().decode()
             assert "alice" in output and "OK (" in output
-            assert "2 sip peers [Monitored: 1 online, 1 offline" in output
+            assert "3 sip peers [Monitored: 1 online, 1 offline" in output
             gone = headers(ami.read_event("PeerStatus"))
             assert (gone["peer"], gone["peerstatus"]) == ("SIP/alice", "Unregistered")
         finally:
@@ -127,5 +135,31 @@ def test_wrong_secret_and_garbage_do_not_hurt(sip_pbxd: tuple[PbxdProcess, int])
     with AmiSocket(*server.address) as ami:
         ami.login()
         peers = list_items(ami, action("SIPpeers"), "PeerlistComplete")
-        assert [p["ipaddress"] for p in peers] == ["-none-", "-none-"]
+        assert [p["ipaddress"] for p in peers] == ["-none-", "-none-", "-none-"]
     assert "Wrong password" in server.diagnostics(50)
+
+
+def test_mwi_and_sipnotify_reach_sipp(sip_pbxd: tuple[PbxdProcess, int], tmp_path: Path) -> None:
+    """carol has a mailbox: registering brings a message-summary NOTIFY; SIPnotify another."""
+    server, port = sip_pbxd
+    messages = tmp_path / "messages.log"
+    trace = ("-trace_msg", "-message_file", str(messages))
+    phone = sipp(port, "register.xml", "carol", "carolpass", free_udp_port(), "u1",
+                 "notify.xml", *trace)  # fmt: skip
+    try:
+        with AmiSocket(*server.address, timeout=10) as ami:
+            ami.login(events="on")
+            registered = headers(ami.read_event("PeerStatus"))
+            assert (registered["peer"], registered["peerstatus"]) == ("SIP/carol", "Registered")
+            ami.send(action("SIPnotify", ("Channel", "SIP/carol"),
+                            ("Variable", "Event=check-sync"), action_id="n"))  # fmt: skip
+            while not (answer := ami.read_message()).startswith(b"Response:"):
+                pass
+            assert answer == b"Response: Success\r\nActionID: n\r\nMessage: Notify Sent\r\n\r\n"
+    finally:
+        out, _ = phone.communicate(timeout=30)
+    assert phone.returncode == 0, out.decode(errors="replace")[-2000:]
+    log = messages.read_text(errors="replace")
+    assert "NOTIFY sip:carol@127.0.0.1" in log
+    assert "Event: message-summary" in log and "Voice-Message: 0/0 (0/0)" in log
+    assert "Messages-Waiting: no" in log and "Event: check-sync" in log
