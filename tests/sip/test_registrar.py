@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -11,11 +12,22 @@ from pbxd.pbx.astdb import AstDB
 from pbxd.pbx.clock import VirtualClock
 from pbxd.pbx.core import PBX
 from pbxd.sip import digest
-from pbxd.sip.events import MailboxChanged, PeerStatusChanged, RegistryChanged
+from pbxd.sip.events import PeerStatusChanged, RegistryChanged
 from pbxd.sip.registrar import ASTDB_FAMILY
 from pbxd.sip.service import SipService
 
 from .harness import Phone, run
+
+
+class MailboxChanged(NamedTuple):
+    """The shape of voicemail's event (pbxd.pbx.voicemail.MailboxChanged)."""
+
+    mailbox: str
+    context: str
+    new: int
+    old: int
+    urgent: int = 0
+
 
 CONF = """
 [general]
@@ -181,8 +193,8 @@ def test_mwi_notify_on_mailbox_change_and_sipnotify() -> None:
         assert (await phone.register("alice", "alicepass")).status == 200
         await asyncio.sleep(0.05)
         assert len(phone.notifies) == 1  # the counts on registration
-        pbx.bus.publish(MailboxChanged("1000@default", 2, 5))
-        pbx.bus.publish(MailboxChanged("2000@default", 9, 9))  # nobody's mailbox
+        pbx.bus.publish(MailboxChanged("1000", "default", 1, 5, urgent=1))
+        pbx.bus.publish(MailboxChanged("1000", "other", 9, 9))  # nobody's mailbox
         for _ in range(50):
             await asyncio.sleep(0.01)
             if len(phone.notifies) == 2:
