@@ -9,8 +9,9 @@ list. They never register, so their address is unknown unless ``host`` is an add
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from .config.conf import ConfigFile, Problem
+from .config.conf import ConfigFile, Problem, load
 from .config.values import Settings, parse_bool
 from .sip.message import is_number
 
@@ -84,3 +85,15 @@ def load_iax_config(config: ConfigFile, problems: list[Problem]) -> IaxConfig:
             monitored=is_number(qualify) or parse_bool(qualify) is True,
         )
     return result
+
+
+def read_iax_conf(directory: Path, problems: list[Problem]) -> IaxConfig | None:
+    """``directory/iax.conf`` read afresh; None when there is none or it has errors."""
+    path = directory / "iax.conf"
+    if not path.is_file():
+        return None
+    config = load(path, include_root=directory)
+    problems.extend(config.problems)
+    if config.errors:
+        return None
+    return load_iax_config(config, problems)
