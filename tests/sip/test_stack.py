@@ -84,6 +84,9 @@ def test_dispatch_by_method_and_refusals() -> None:
         assert (await client.next()).status == 483
         wire.sendto(text("CANCEL", branch="z9hG4bK4"))
         assert (await client.next()).status == 481
+        stack.max_transactions = len(stack.transactions.servers)  # a flood filled the table
+        wire.sendto(text("OPTIONS", branch="z9hG4bK5"))
+        assert (await client.next()).status == 503 and stack.overloaded == 1
 
     run(test)
 
