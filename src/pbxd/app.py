@@ -39,7 +39,7 @@ class Application:
         self.pbx.allow_system = configuration.allow_system
         parking_of(self.pbx)  # the parking lot's extensions join the dialplan
         self.pbx.astdb = open_astdb(configuration)
-        attach_peers(self.pbx, configuration.directory)  # pbx.sip and pbx.iax
+        attach_peers(self.pbx, configuration.directory, configuration.sip, configuration.iax)
         attach_calls(self.pbx, configuration.directory)  # the SIP channel technology
         self.pbx.reloaders["pbx_config"] = self._reload_dialplan
         self.manager = Manager(

@@ -11,9 +11,11 @@ from pathlib import Path
 
 from .config.conf import ConfigFile, Problem, load
 from .config.directories import Directories
+from .iax import IaxConfig, load_iax_config
 from .manager.acl import load_named_acls
 from .manager.settings import ManagerSettings, manager_settings
 from .pbx.dialplan import Dialplan
+from .sip.config import SipConfig, load_sip_config
 
 SECRET_PLACEHOLDER = "@ADMIN_SECRET@"
 
@@ -27,6 +29,8 @@ class Configuration:
     allow_system: bool = False  # pbxd serve --allow-system: System() may run commands
     files: dict[str, ConfigFile] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    sip: SipConfig | None = None  # sip.conf's peers and settings, when there is one
+    iax: IaxConfig | None = None  # iax.conf's peers, when there is one
 
     @property
     def errors(self) -> list[Problem]:
@@ -81,7 +85,12 @@ def load_configuration(
     if extensions is not None:
         dialplan = Dialplan.load(extensions)
         problems.extend(dialplan.problems)
-    return Configuration(root, directories, settings, dialplan, files=files, problems=problems)
+    sip_conf, iax_conf = files.get("sip.conf"), files.get("iax.conf")
+    return Configuration(
+        root, directories, settings, dialplan, files=files, problems=problems,
+        sip=load_sip_config(sip_conf, problems) if sip_conf is not None else None,
+        iax=load_iax_config(iax_conf, problems) if iax_conf is not None else None,
+    )  # fmt: skip
 
 
 def reload_dialplan(configuration: Configuration) -> Dialplan | None:

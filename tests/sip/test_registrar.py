@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import NamedTuple
+
+import pytest
 
 from pbxd.pbx.astdb import AstDB
 from pbxd.pbx.clock import VirtualClock
 from pbxd.pbx.core import PBX
 from pbxd.sip import digest
-from pbxd.sip.events import MailboxChanged, PeerStatusChanged, RegistryChanged
+from pbxd.sip.events import PeerStatusChanged, RegistryChanged
 from pbxd.sip.registrar import ASTDB_FAMILY
 from pbxd.sip.service import SipService
 
 from .harness import Phone, run
+
+
+class MailboxChanged(NamedTuple):
+    """The shape of voicemail's event (pbxd.pbx.voicemail.MailboxChanged)."""
+
+    mailbox: str
+    context: str
+    new: int
+    old: int
+    urgent: int = 0
+
 
 CONF = """
 [general]
@@ -61,7 +75,7 @@ def test_register_with_digest_then_unregister(tmp_path: Path) -> None:
         assert peer is not None and peer.address is not None
         assert (peer.address.host, peer.address.port) == ("127.0.0.1", phone.port)
         assert peer.contact == f"sip:alice@127.0.0.1:{phone.port}"
-        assert peer.useragent == "test-phone" and peer.regexpire(clock()) == 600
+        assert peer.useragent == "test-phone" and peer.regexpire(clock()) == 610  # 10 s grace
         assert pbx.astdb is not None
         stored = pbx.astdb.get(ASTDB_FAMILY, "alice")
         assert stored == f"127.0.0.1:{phone.port}:600:alice:sip:alice@127.0.0.1:{phone.port}"
@@ -113,9 +127,11 @@ def test_expiry_and_restore_from_astdb(tmp_path: Path) -> None:
         pbx: PBX, service: SipService, clock: VirtualClock, phone: Phone, seen: list[object]
     ) -> None:
         assert (await phone.register("alice", "alicepass", expires="60")).status == 200
-        await clock.advance(61)
+        await clock.advance(69)
         peer = service.peers.get("alice")
-        assert peer is not None and peer.address is None
+        assert peer is not None and peer.address is not None  # expiry + 10 s of grace
+        await clock.advance(2)
+        assert peer.address is None
         unregistered = [e for e in seen if isinstance(e, PeerStatusChanged)][-1]
         assert unregistered == PeerStatusChanged("alice", "Unregistered", cause="Expired")
         assert (await phone.register("alice", "alicepass", expires="120")).status == 200
@@ -129,7 +145,7 @@ def test_expiry_and_restore_from_astdb(tmp_path: Path) -> None:
     ) -> None:
         peer = service.peers.get("alice")
         assert peer is not None and peer.address is not None
-        assert peer.contact.startswith("sip:alice@127.0.0.1:") and peer.regexpire(clock()) == 120
+        assert peer.contact.startswith("sip:alice@127.0.0.1:") and peer.regexpire(clock()) == 130
 
     run(CONF, restarted, path)
 
@@ -177,8 +193,8 @@ def test_mwi_notify_on_mailbox_change_and_sipnotify() -> None:
         assert (await phone.register("alice", "alicepass")).status == 200
         await asyncio.sleep(0.05)
         assert len(phone.notifies) == 1  # the counts on registration
-        pbx.bus.publish(MailboxChanged("1000@default", 2, 5))
-        pbx.bus.publish(MailboxChanged("2000@default", 9, 9))  # nobody's mailbox
+        pbx.bus.publish(MailboxChanged("1000", "default", 1, 5, urgent=1))
+        pbx.bus.publish(MailboxChanged("1000", "other", 9, 9))  # nobody's mailbox
         for _ in range(50):
             await asyncio.sleep(0.01)
             if len(phone.notifies) == 2:
@@ -203,7 +219,7 @@ def test_mwi_notify_on_mailbox_change_and_sipnotify() -> None:
 OUTBOUND = """
 [general]
 udpbindaddr = 127.0.0.1:@PORT@
-register => alice:alicepass@127.0.0.1:@PORT@/1000~120
+register => alice:alicepass@@HOST@:@PORT@/1000~120
 
 [alice]
 type = friend
@@ -212,8 +228,10 @@ secret = alicepass
 """
 
 
-def test_outbound_registration_to_a_registrar() -> None:
-    """pbxd registers itself (a register => line) with a registrar: here, itself."""
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_outbound_registration_to_a_registrar(host: str) -> None:
+    """pbxd registers itself (a register => line) with a registrar: here, itself (by address
+    or by a name looked up first)."""
 
     async def scenario(
         pbx: PBX, service: SipService, clock: VirtualClock, phone: Phone, seen: list[object]
@@ -226,7 +244,7 @@ def test_outbound_registration_to_a_registrar() -> None:
                 break
         assert registration.state == "Registered" and registration.refresh == 120
         assert [e for e in seen if isinstance(e, RegistryChanged)] == [
-            RegistryChanged("alice", "127.0.0.1", "Registered")
+            RegistryChanged("alice", host, "Registered")
         ]
         peer = service.peers.get("alice")
         assert peer is not None and peer.contact.startswith("sip:1000@127.0.0.1:")
@@ -237,4 +255,4 @@ def test_outbound_registration_to_a_registrar() -> None:
                 break
         assert peer.regexpire(clock()) > 100  # refreshed (else 14 s would be left)
 
-    run(OUTBOUND, scenario)
+    run(OUTBOUND.replace("@HOST@", host), scenario)

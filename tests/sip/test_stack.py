@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pbxd.pbx.clock import VirtualClock
 from pbxd.sip.message import Request, Response, StreamFramer, parse_message
@@ -80,6 +84,9 @@ def test_dispatch_by_method_and_refusals() -> None:
         assert (await client.next()).status == 483
         wire.sendto(text("CANCEL", branch="z9hG4bK4"))
         assert (await client.next()).status == 481
+        stack.max_transactions = len(stack.transactions.servers)  # a flood filled the table
+        wire.sendto(text("OPTIONS", branch="z9hG4bK5"))
+        assert (await client.next()).status == 503 and stack.overloaded == 1
 
     run(test)
 
@@ -135,3 +142,44 @@ def test_tcp_requests_are_answered_on_their_connection() -> None:
         await stack.close()
 
     asyncio.run(main())
+
+
+_FIELDS = st.sampled_from(["Via", "From", "To", "Call-ID", "CSeq", "Max-Forwards", "Contact",
+                           "Expires", "Authorization", "l"])  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["REGISTER", "OPTIONS", "INVITE", "ACK", "CANCEL", "BYE", "X"]),
+    st.lists(st.tuples(_FIELDS, st.text(max_size=30)), max_size=10),
+)
+def test_any_request_is_answered_or_dropped_never_raised(
+    method: str, fields: list[tuple[str, str]]
+) -> None:
+    """Whatever arrives, the stack (with a registrar behind it) does not raise."""
+    from pbxd.config.conf import loads
+    from pbxd.pbx.core import PBX
+    from pbxd.sip.config import load_sip_config
+    from pbxd.sip.service import SipService
+
+    pbx = PBX(VirtualClock())
+    conf = "[alice]\ntype=friend\nhost=dynamic\nsecret=x\n[bob]\ntype=friend\nhost=dynamic\n"
+    service = SipService(pbx, load_sip_config(loads(conf, "sip.conf"), []))
+    head = (
+        f"{method} sip:alice@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+        f"From: <sip:alice@h>;tag=1\r\nTo: <sip:alice@h>\r\nCall-ID: c\r\nCSeq: 1 {method}\r\n"
+    )
+    if fields and fields[0][0] == "Via":  # sometimes only the random headers
+        head = f"{method} sip:alice@127.0.0.1 SIP/2.0\r\n"
+    data = (head + "".join(f"{n}: {v}\r\n" for n, v in fields) + "\r\n").encode(
+        "utf-8", "surrogatepass"
+    )
+    failures: list[logging.LogRecord] = []
+    catcher = logging.Handler(logging.ERROR)
+    catcher.emit = failures.append  # type: ignore[method-assign]
+    logging.getLogger("pbxd.sip").addHandler(catcher)
+    try:
+        service.stack.transport.received(data, Endpoint("udp", "127.0.0.1", 5999))
+    finally:
+        logging.getLogger("pbxd.sip").removeHandler(catcher)
+    assert not failures, failures[0].getMessage()

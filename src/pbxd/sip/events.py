@@ -1,8 +1,6 @@
 """What SIP publishes on the PBX bus (the manager turns them into AMI events).
 
-MWI: the voicemail side publishes any event whose type is named ``MailboxChanged`` with
-attributes ``mailbox`` (``box@context`` or ``box``, meaning ``@default``), ``new`` and
-``old`` (message counts); SIP then NOTIFYs every peer whose ``mailbox=`` lists that box.
+MWI listens for voicemail's ``MailboxChanged`` (see :mod:`pbxd.sip.mwi`).
 """
 
 from __future__ import annotations
@@ -28,10 +26,3 @@ class RegistryChanged(NamedTuple):
     status: str
     cause: str = ""
 
-
-class MailboxChanged(NamedTuple):
-    """A mailbox's message counts changed (the shape SIP's MWI expects)."""
-
-    mailbox: str
-    new: int
-    old: int

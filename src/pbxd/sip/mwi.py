@@ -1,8 +1,11 @@
 """Message waiting: NOTIFY message-summary (RFC 3842) to peers with ``mailbox=``.
 
-Any bus event whose type is named ``MailboxChanged`` (see :mod:`pbxd.sip.events`) updates the
-counts of its mailbox, and every registered peer that lists it is sent an unsolicited NOTIFY
-with the counts of all its mailboxes added up. A peer gets the current counts again when it
+Voicemail publishes ``MailboxChanged`` on the PBX bus (``pbxd.pbx.voicemail``): attributes
+``mailbox``, ``context`` (``default`` when empty or absent; ``mailbox`` may also be
+``box@context``), ``new``, ``old`` and ``urgent`` (optional; MWI counts urgent messages as
+new). Any event whose type has that name updates the counts of its mailbox (matched by name,
+so SIP does not depend on the voicemail module), and every registered peer that lists it
+is sent an unsolicited NOTIFY with the counts of all its mailboxes added up. A peer gets the current counts again when it
 registers. ``notify(peer, headers, body)`` sends any NOTIFY (the SIPnotify action).
 """
 
@@ -35,11 +38,14 @@ class Mwi:
         if type(event).__name__ != "MailboxChanged":
             return
         try:
-            key = mailbox_key(str(event.mailbox))  # type: ignore[attr-defined]
-            counts = (int(event.new), int(event.old))  # type: ignore[attr-defined]
+            mailbox = str(event.mailbox)  # type: ignore[attr-defined]
+            context = str(getattr(event, "context", "") or "")
+            urgent = int(getattr(event, "urgent", 0) or 0)
+            counts = (int(event.new) + urgent, int(event.old))  # type: ignore[attr-defined]
         except (AttributeError, TypeError, ValueError):
             log.warning("SIP MWI: a MailboxChanged event without mailbox/new/old: %r", event)
             return
+        key = mailbox_key(f"{mailbox}@{context}" if context and "@" not in mailbox else mailbox)
         self.counts[key] = counts
         for peer in self.service.peers:
             if key in {mailbox_key(m) for m in peer.config.mailboxes}:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from .config import DEFAULT_MAXMS
 from .events import PeerStatusChanged
 from .message import Response
 
@@ -46,10 +47,11 @@ class Qualifier:
         for index, peer in enumerate(p for p in self.service.peers if p.monitored):
             self.schedule(peer, 0.1 + 0.05 * index)
 
-    def poke(self, peer: SipPeer) -> bool:
-        """Send one OPTIONS now; False when the peer has no address to send it to."""
+    def poke(self, peer: SipPeer, force: bool = False) -> bool:
+        """Send one OPTIONS now (``force``: even to a peer without qualify, as SIPqualifypeer
+        does); False when the peer has no address to send it to."""
         self._next.pop(peer.name, None)
-        if self.service.peers.get(peer.name) is not peer or not peer.monitored:
+        if self.service.peers.get(peer.name) is not peer or not (peer.monitored or force):
             return False
         if peer.address is None or not self.service.started:
             self.schedule(peer, peer.config.qualifyfreq)
@@ -79,7 +81,8 @@ class Qualifier:
             if self._current(peer, poke):
                 self._no_answer(peer)
 
-        self._waiting[peer.name] = clock.call_later(2 * peer.config.maxms / 1000, unanswered)
+        maxms = peer.config.maxms or DEFAULT_MAXMS
+        self._waiting[peer.name] = clock.call_later(2 * maxms / 1000, unanswered)
         self._poke_ids[peer.name] = poke
         stack.send_request(request, address, answered, lambda: None)
         return True
@@ -97,6 +100,8 @@ class Qualifier:
         maxms = peer.config.maxms
         old = peer.lastms
         peer.lastms = ms
+        if not peer.monitored:
+            return  # a forced poke of a peer without qualify: nothing to announce
         lagged = ms > maxms
         changed = old <= 0 or (old > maxms) != lagged
         if changed:
@@ -106,6 +111,9 @@ class Qualifier:
         self.schedule(peer, FREQ_NOTOK if lagged else peer.config.qualifyfreq)
 
     def _no_answer(self, peer: SipPeer) -> None:
+        if not peer.monitored:
+            peer.lastms = -1
+            return
         if peer.lastms > -1:
             log.warning("Peer '%s' is now UNREACHABLE!  Last qualify: %d", peer.name, peer.lastms)
             self.service.publish(PeerStatusChanged(peer.name, "Unreachable", time=peer.lastms))

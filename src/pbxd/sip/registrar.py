@@ -9,7 +9,8 @@ needs no authentication.
 
 Accepted: ``Expires: 0`` (or ``;expires=0``, or ``Contact: *``) unregisters; a shorter
 expiry than ``minexpiry`` gets ``423`` with ``Min-Expires``; a longer one is cut to
-``maxexpiry``; no Contact at all asks for the current binding. The binding (address, contact,
+``maxexpiry``; no Contact at all asks for the current binding. A binding is dropped 10 s
+after its expiry (chan_sip's grace), with a ``PeerStatus`` Unregistered, Cause Expired. The binding (address, contact,
 User-Agent, expiry) is kept in ASTdb under ``SIP/Registry/<peer>`` as
 ``host:port:expiry:username:contact`` (chan_sip's layout) and restored at start.
 """
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pbxd.sip")
 
 ASTDB_FAMILY = "SIP/Registry"
+EXPIRY_GRACE = 10  # seconds a binding outlives its expiry, as chan_sip keeps it
 
 
 class Registrar:
@@ -185,8 +187,8 @@ class Registrar:
         peer.contact = contact
         peer.useragent = useragent
         peer.username = username
-        peer.expires_at = self.clock() + expiry
-        self._arm(peer, expiry)
+        peer.expires_at = self.clock() + expiry + EXPIRY_GRACE
+        self._arm(peer, expiry + EXPIRY_GRACE)
         astdb = self.service.pbx.astdb
         if astdb is not None:
             value = f"{address.host}:{address.port}:{expiry}:{username}:{contact}"

@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("pbxd.sip")
 
 ChannelRows = Callable[[], list[tuple[str, str, str, str, str, str, str, str]]]
-ALLOW = "INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, SUBSCRIBE, NOTIFY, INFO, PUBLISH, MESSAGE"
 
 
 class SipService:
@@ -121,7 +120,7 @@ class SipService:
         """Add what chan_sip puts on everything it sends (Server/User-Agent, Allow)."""
         if isinstance(message, Response):
             message.headers.add("Server", self.config.general.useragent)
-        message.headers.add("Allow", ALLOW)
+        message.headers.add("Allow", self.stack.allowed)
         message.headers.add("Supported", "replaces, timer")
 
     def registered(self, peer: SipPeer) -> None:

@@ -10,7 +10,8 @@ Incoming requests are checked (mandatory headers, CSeq method, Max-Forwards), th
   ``handlers["CANCEL"]`` (``stack.transactions.find_invite(request)`` gives the INVITE's);
 * a new INVITE gets ``100 Trying`` at once, then, like every other new request, goes to
   ``handlers[method](request, transaction, endpoint)`` in a new server transaction; a method
-  nobody handles gets ``501 Not Implemented``; Max-Forwards 0 gets ``483 Too Many Hops``.
+  nobody handles gets ``501 Not Implemented``; Max-Forwards 0 gets ``483 Too Many Hops``;
+  with ``max_transactions`` server transactions open, new requests get ``503``.
 
 Handlers answer with ``transaction.respond(status)`` or ``transaction.respond(response)``
 (``transaction.response(status)`` builds one to add headers or a body to first). A handler
@@ -60,6 +61,9 @@ log = logging.getLogger("pbxd.sip")
 Handler = Callable[[Request, "ServerTransaction | None", Endpoint], None]
 #: chan_sip's default ``useragent``.
 USER_AGENT = "Asterisk PBX 20.20.1"
+#: Server transactions open at once (each lives 32 s after its answer over UDP); past this a
+#: flood gets 503 instead of memory.
+MAX_TRANSACTIONS = 50_000
 _MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
 
 
@@ -74,6 +78,8 @@ class SipStack:
         self.handlers: dict[str, Handler] = {}
         self.on_stray_response: Callable[[Response, Endpoint], None] | None = None
         self.bad_messages = 0  # dropped or refused as malformed
+        self.max_transactions = MAX_TRANSACTIONS
+        self.overloaded = 0  # requests refused because too many transactions were open
 
     async def start(
         self, udp: tuple[str, int] | None = None, tcp: tuple[str, int] | None = None
@@ -219,6 +225,13 @@ class SipStack:
         handler = self.handlers.get(request.method)
         if handler is None:
             self.answer(request, endpoint, 501)
+            return
+        if len(self.transactions.servers) >= self.max_transactions:
+            self.overloaded += 1
+            if self.overloaded == 1 or self.overloaded % 1000 == 0:
+                log.warning("SIP: %d server transactions open, %s refused with 503 (%d so far)",
+                            len(self.transactions.servers), request.method, self.overloaded)  # fmt: skip
+            self.answer(request, endpoint, 503)
             return
         transaction = self.transactions.server(request, endpoint)
         if request.method == "INVITE":

@@ -12,8 +12,11 @@ ignored. Nothing here raises on what the network sends.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Coroutine
+from typing import Any, cast
 
 from .message import Message, SipParseError, StreamFramer, parse_message
 from .transaction import Endpoint
@@ -44,13 +47,12 @@ class _TcpConnection(asyncio.Protocol):
         self.pending: list[bytes] = []  # written before the connection was made
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         host, port = transport.get_extra_info("peername")[:2]
         self.endpoint = Endpoint("tcp", str(host), int(port))
         self.owner.connections[(self.endpoint.host, self.endpoint.port)] = self
         for data in self.pending:
-            transport.write(data)
+            self.transport.write(data)
         self.pending.clear()
 
     def data_received(self, data: bytes) -> None:
@@ -74,6 +76,14 @@ class _TcpConnection(asyncio.Protocol):
         key = (self.endpoint.host, self.endpoint.port)
         if self.owner.connections.get(key) is self:
             del self.owner.connections[key]
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 class SipTransport:
@@ -122,17 +132,44 @@ class SipTransport:
     def send(self, message: Message, endpoint: Endpoint) -> None:
         data = message.encode()
         if endpoint.protocol == "udp":
-            if self.udp is not None:
-                self.udp.sendto(data, (endpoint.host, endpoint.port))
+            if self.udp is None:
+                return
+            if _is_ip(endpoint.host):
+                self._sendto(data, (endpoint.host.strip("[]"), endpoint.port))
+            else:
+                self._spawn(self._resolve_and_send(data, endpoint))
             return
         connection = self.connections.get((endpoint.host, endpoint.port))
         if connection is None:
             connection = _TcpConnection(self)
             self.connections[(endpoint.host, endpoint.port)] = connection
-            task = asyncio.get_running_loop().create_task(self._connect(connection, endpoint))
-            self._connecting.add(task)
-            task.add_done_callback(self._connecting.discard)
+            self._spawn(self._connect(connection, endpoint))
         connection.write(data)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._connecting.add(task)
+        task.add_done_callback(self._connecting.discard)
+
+    def _sendto(self, data: bytes, address: tuple[str, int]) -> None:
+        try:
+            if self.udp is not None:
+                self.udp.sendto(data, address)
+        except (OSError, ValueError) as exc:
+            log.warning("SIP UDP send to %s:%s failed: %s", address[0], address[1], exc)
+
+    async def _resolve_and_send(self, data: bytes, endpoint: Endpoint) -> None:
+        """A host name: looked up without blocking the loop, then sent to."""
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_DGRAM,
+                                           family=socket.AF_INET)  # fmt: skip
+        except OSError as exc:
+            log.warning("SIP: cannot resolve %s: %s", endpoint.host, exc)
+            return
+        if infos:
+            address = infos[0][4]
+            self._sendto(data, (str(address[0]), int(address[1])))
 
     async def _connect(self, connection: _TcpConnection, endpoint: Endpoint) -> None:
         loop = asyncio.get_running_loop()

@@ -200,7 +200,7 @@ def sip_qualify_peer(session: Session, message: Message) -> Response:
     peer = sip.peers.get(name) if sip is not None else None
     if sip is None or peer is None:
         return error("Peer not found")
-    sip.qualifier.poke(peer)
+    sip.qualifier.poke(peer, force=True)
     action_id = message.head()[1]
     fields = [("Peer", name)] + ([("ActionID", action_id)] if action_id else [])
     session.manager.publish("SIPQualifyPeerDone", Privilege.CALL, fields)
