@@ -21,6 +21,7 @@ import pytest
 from pbxd.config.conf import loads
 from pbxd.media import g711
 from pbxd.pbx import recording
+from pbxd.pbx.applications.chanspy import ChanSpyStarted, ChanSpyStopped
 from pbxd.pbx.channel import Party
 from pbxd.pbx.core import PBX
 from pbxd.pbx.dialplan import Dialplan
@@ -52,6 +53,9 @@ exten => busy,1,Dial(SIP/bob,10)
 exten => read,1,Answer()
  same => n,Read(DIGITS,,,,,3)
  same => n,Wait(10)
+exten => spy,1,Answer()
+ same => n,MixMonitor({monitor}/spy.wav,t({monitor}/spy-heard.wav))
+ same => n,ChanSpy(SIP/carol)
 exten => ring,1,Ringing()
  same => n,Wait(30)
 """
@@ -362,3 +366,25 @@ async def test_dialing_a_peer_that_cannot_be_reached(tmp_path: Path) -> None:
                 tech.request(resource, None, Party())
             assert failure.value.cause == cause
         assert not h.pbx.channels
+
+
+@synchronously
+async def test_chanspy_hears_the_spied_channels_audio(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        spy = await h.uac("call_uac_hold.xml", "spy", duration_ms=3500, caller="dave").start()
+        await asyncio.sleep(0.5)  # ChanSpy is looking for a SIP/carol channel
+        bob = await Sipp("call_uas_answer.xml", h.bob_port).start()  # bob sends no audio
+        await asyncio.sleep(0.3)
+        carol = await h.uac("call_uac_bye.xml", "bob", duration_ms=1500).start()
+        for phone in (carol, bob, spy):
+            assert await phone.finish() == 0, phone.output.decode()
+        await h.settle()
+        started = [e for e in h.events if isinstance(e, ChanSpyStarted)]
+        stopped = [e for e in h.events if isinstance(e, ChanSpyStopped)]
+        assert len(started) == len(stopped) == 1
+        assert started[0].spyer.name.startswith("SIP/127.0.0.1-")
+        assert started[0].spyee.name.startswith("SIP/carol-")
+        # what the spy's phone was sent: carol's tone (bob said nothing), frame for frame
+        tone = g711.decode("PCMU", b"".join(tone_payloads()))
+        heard = read_pcm(h.monitor / "spy-heard.wav")
+        assert _overlap(tone, heard) == len(tone)

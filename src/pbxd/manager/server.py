@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..pbx.bus import Reloaded, ShuttingDown
 from .cdr_events import CdrEventTranslator
 from .channel_events import ChannelEventTranslator
+from .chanspy_events import ChanSpyEventTranslator
 from .classic_events import ClassicEventTranslator
 from .events import EventHub
 from .parking_events import ParkingEventTranslator
@@ -74,6 +75,7 @@ class Manager:
             ParkingEventTranslator(self),
             CdrEventTranslator(self),
             SipEventTranslator(self),
+            ChanSpyEventTranslator(self),
         ):
             pbx.bus.subscribe(subscriber, subscriber.handles)
         pbx.reloaders["manager"] = self.reload
