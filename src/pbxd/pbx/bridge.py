@@ -79,8 +79,11 @@ class Bridge:
             self.pbx.bus.publish(BridgeDestroyed(self.snapshot()))
 
     def _wire_media(self) -> None:
-        if any(c.media is not None for c in self.channels):
-            media.connect_bridge(self.channels)
+        """Channels with media hear each other (no work at all for Local ones)."""
+        for channel in self.channels:
+            if channel.media is not None:
+                media.connect_bridge(self.channels)
+                return
 
     def peer(self, channel: Channel) -> Channel | None:
         """In a two-party bridge, the other channel."""
