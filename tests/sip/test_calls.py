@@ -20,7 +20,7 @@ import pytest
 
 from pbxd.config.conf import loads
 from pbxd.media import g711
-from pbxd.pbx import recording
+from pbxd.pbx import causes, recording
 from pbxd.pbx.applications.chanspy import ChanSpyStarted, ChanSpyStopped
 from pbxd.pbx.channel import Party
 from pbxd.pbx.core import PBX
@@ -30,6 +30,7 @@ from pbxd.pbx.technology import ChannelUnavailable
 from pbxd.sip.calls import SipTechnology, attach_calls
 from pbxd.sip.config import load_sip_config
 from pbxd.sip.service import SipService
+from pbxd.sip.transaction import Timers
 from pbxd.techs.rtp import RtpStream
 
 from .scenarios.make_tone_pcap import tone_payloads
@@ -315,8 +316,10 @@ def invite_text(port: int, call_id: str, body: str, user: str = "carol") -> byte
     return (head + f"Content-Length: {len(body)}\r\n\r\n" + body).encode()
 
 
-async def exchange(port: int, data: bytes, want: int) -> list[bytes]:
-    """Send a datagram to pbxd; the first ``want`` answers."""
+async def exchange(
+    port: int, data: bytes, want: int, last: Callable[[bytes], bool] | None = None
+) -> list[bytes]:
+    """Send a datagram to pbxd; the first ``want`` answers (or up to the ``last`` one)."""
     loop = asyncio.get_running_loop()
     answers: asyncio.Queue[bytes] = asyncio.Queue()
 
@@ -329,7 +332,12 @@ async def exchange(port: int, data: bytes, want: int) -> list[bytes]:
     )
     try:
         transport.sendto(data)
-        return [await asyncio.wait_for(answers.get(), 5) for _ in range(want)]
+        found = []
+        while len(found) < want:
+            found.append(await asyncio.wait_for(answers.get(), 5))
+            if last is not None and last(found[-1]):
+                break
+        return found
     finally:
         transport.close()
 
@@ -388,3 +396,31 @@ async def test_chanspy_hears_the_spied_channels_audio(tmp_path: Path) -> None:
         tone = g711.decode("PCMU", b"".join(tone_payloads()))
         heard = read_pcm(h.monitor / "spy-heard.wav")
         assert _overlap(tone, heard) == len(tone)
+
+
+@synchronously
+async def test_late_offer_answered_in_the_ack(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        caller = await h.uac("call_uac_late_offer.xml", "echo", duration_ms=1500).start()
+        assert await caller.finish() == 0, caller.output.decode()
+        await h.settle()
+        tone = g711.decode("PCMU", b"".join(tone_payloads()))
+        heard, said = read_pcm(h.monitor / "echo-in.wav"), read_pcm(h.monitor / "echo-out.wav")
+        assert _overlap(tone, heard) == _overlap(tone, said) == len(tone)
+
+
+@synchronously
+async def test_a_200_never_acknowledged_is_resent_then_the_call_ends(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        h.service.stack.transactions.timers = Timers(t1=0.02, t2=0.08)  # 64 x T1 = 1.28 s
+        body = "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\n"
+        answers = await exchange(
+            h.port, invite_text(h.port, "noack", body), 50, lambda a: a.startswith(b"BYE")
+        )
+        statuses = [a.split(b"\r\n", 1)[0] for a in answers]
+        assert statuses[0] == b"SIP/2.0 100 Trying"
+        oks = answers[1:-1]  # the same 200, again and again, until 64 x T1
+        assert len(oks) >= 5 and len(set(oks)) == 1 and oks[0].startswith(b"SIP/2.0 200 OK")
+        assert answers[-1].startswith(b"BYE sip:carol@127.0.0.1:9 SIP/2.0\r\n")
+        await h.settle()
+        assert list(h.hangups().values()) == [causes.NO_USER_RESPONSE]
