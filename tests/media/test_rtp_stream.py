@@ -253,3 +253,18 @@ def test_port_range_from_rtp_conf(tmp_path: Path) -> None:
     finally:
         for sock in socks:
             sock.close()
+
+
+@synchronously
+async def test_play_digit_sends_rfc4733_or_feeds_the_reader() -> None:
+    pbx = PBX()
+    alice = Phone()
+    a = await leg(pbx, "SIP/alice-7", alice)
+    a.play_digit("9", 250, received=False)
+    packets = await alice.receive(7)  # four updates (50 ms apart in RTP time), three ends
+    assert {p.payload_type for p in packets} == {101}
+    receiver = rtp.EventReceiver()
+    found = [e for p in packets for e in receiver.receive(p)]
+    assert found == [rtp.DigitEvent("9", True), rtp.DigitEvent("9", False, 250)]
+    a.play_digit("5", 100, received=True)
+    assert await a.read_digit(0.1) == "5"

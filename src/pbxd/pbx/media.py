@@ -89,6 +89,15 @@ class MediaPort:
 
     # -- the PBX's side -----------------------------------------------------------------
 
+    def play_digit(self, digit: str, duration_ms: int, received: bool) -> None:
+        """PlayDTMF: send a key press to the far end, or (``received``) hand it to the
+        application reading digits as if the far end had pressed it."""
+        if received:
+            self.digits.append(digit)
+            self.digit_arrived.set()
+        else:
+            self.send_digit(digit, duration_ms)
+
     def write(self, frame: Frame) -> None:
         """Send audio to the far end, converted to the port's codec."""
         if frame.codec != self.codec:

@@ -41,6 +41,8 @@ def play_dtmf(session: Session, message: Message) -> Response:
     snapshot = channel.snapshot()
     channel.publish(Dtmf(snapshot, digit[0], direction, True))
     channel.publish(Dtmf(snapshot, digit[0], direction, False, duration))
+    if channel.media is not None and digit[0] not in "wW":  # a SIP call: RFC 4733 events
+        channel.media.play_digit(digit[0], duration, received)
     return success("DTMF successfully queued")
 
 
