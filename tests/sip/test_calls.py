@@ -26,6 +26,7 @@ from pbxd.pbx.channel import Party
 from pbxd.pbx.core import PBX
 from pbxd.pbx.dialplan import Dialplan
 from pbxd.pbx.events import BridgeEntered, Dtmf, HungUp, NewChannel, VarSet
+from pbxd.pbx.media import HoldChanged
 from pbxd.pbx.technology import ChannelUnavailable
 from pbxd.sip.calls import SipTechnology, attach_calls
 from pbxd.sip.config import load_sip_config
@@ -301,6 +302,7 @@ async def test_reinvite_puts_the_call_on_hold_and_back(tmp_path: Path) -> None:
         caller = await h.uac("call_uac_reinvite.xml", "read").start()
         assert await caller.finish() == 0, caller.output.decode()
         await h.settle()
+        assert [e.held for e in h.events if isinstance(e, HoldChanged)] == [True, False]
         assert h.hangups() and all(cause == 16 for cause in h.hangups().values())
 
 

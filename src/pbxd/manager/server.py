@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 from ..pbx.bus import Reloaded, ShuttingDown
 from .cdr_events import CdrEventTranslator
 from .channel_events import ChannelEventTranslator
-from .chanspy_events import ChanSpyEventTranslator
 from .classic_events import ClassicEventTranslator
 from .events import EventHub
+from .media_events import MediaEventTranslator
 from .parking_events import ParkingEventTranslator
 from .privileges import Privilege
 from .registry import ACTIONS, ActionRegistry, ActionSpec
@@ -75,7 +75,7 @@ class Manager:
             ParkingEventTranslator(self),
             CdrEventTranslator(self),
             SipEventTranslator(self),
-            ChanSpyEventTranslator(self),
+            MediaEventTranslator(self),
         ):
             pbx.bus.subscribe(subscriber, subscriber.handles)
         pbx.reloaders["manager"] = self.reload

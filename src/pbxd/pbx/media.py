@@ -22,11 +22,19 @@ from .events import Dtmf
 from .flag import Flag, wait_any
 
 if TYPE_CHECKING:
-    from .channel import Channel
+    from .channel import Channel, ChannelSnapshot
 
 READ, WRITE = "read", "write"
 FRAME_SAMPLES = 160  # 20 ms at 8 kHz
 FRAME_SECONDS = FRAME_SAMPLES / 8000
+
+
+class HoldChanged(NamedTuple):
+    """The far end put the call on hold (``held``) or took it off (AMI Hold/Unhold)."""
+
+    channel: ChannelSnapshot
+    held: bool
+    music_class: str = ""
 
 
 class Frame(NamedTuple):

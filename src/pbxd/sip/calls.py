@@ -29,6 +29,7 @@ from ..pbx import causes
 from ..pbx.channel import Channel, ChannelState, Party
 from ..pbx.engine import run_dialplan
 from ..pbx.flag import Flag, wait_any
+from ..pbx.media import HoldChanged
 from ..pbx.technology import ChannelUnavailable
 from ..techs.rtp import PortAllocator, RtpStream, load_port_range
 from .message import NameAddr, Request, Response, SipParseError, SipUri, new_tag
@@ -192,7 +193,9 @@ def attach_calls(pbx: PBX, directory: Path) -> SipTechnology | None:
 
 
 _STATS_HEAD = "%-15.15s  %-11.11s  %-8.8s %-10.10s  %-10.10s (     %%) %-6.6s %-10.10s  %-10.10s (     %%) %-6.6s"
-_STATS_ROW = "%-15.15s  %-11.11s  %-8.8s %-10d  %-10d (%5.2f%%) %-6.4f %-10d  %-10d (%5.2f%%) %-6.4f"
+_STATS_ROW = (
+    "%-15.15s  %-11.11s  %-8.8s %-10d  %-10d (%5.2f%%) %-6.4f %-10d  %-10d (%5.2f%%) %-6.4f"
+)
 
 
 @dataclass
@@ -834,6 +837,7 @@ class SipTechnology:
     def _reinvite(self, call: SipCall, request: Request, transaction: ServerInvite) -> None:
         call.last_message = "Rx: INVITE"
         call.answered_media = True
+        was_held = call.on_hold
         if request.body:
             try:
                 found = call.apply_sdp(request.body)
@@ -843,6 +847,9 @@ class SipTechnology:
             direction = found.direction
         else:
             direction = "sendrecv"
+        if call.on_hold != was_held:
+            channel = call.channel
+            channel.publish(HoldChanged(channel.snapshot(), call.on_hold))
         response = transaction.response(200)
         response.headers.add("Contact", self.contact(call.channel.exten, transaction.endpoint))
         response.headers.add("Content-Type", "application/sdp")

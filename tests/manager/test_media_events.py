@@ -1,14 +1,15 @@
-"""ChanSpyStart/ChanSpyStop on the wire: the spyer's block prefixed Spyer, the spyee's Spyee."""
+"""Hold/Unhold and ChanSpyStart/ChanSpyStop on the wire."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from pbxd.manager.chanspy_events import ChanSpyEventTranslator
+from pbxd.manager.media_events import MediaEventTranslator
 from pbxd.manager.privileges import Privilege
 from pbxd.pbx.applications.chanspy import ChanSpyStarted, ChanSpyStopped
 from pbxd.pbx.channel import Channel, ChannelState
 from pbxd.pbx.core import PBX
+from pbxd.pbx.media import HoldChanged
 
 from .test_events import FakeSession, make_hub
 
@@ -17,11 +18,11 @@ def test_start_and_stop() -> None:
     hub, scheduled = make_hub()
     session = FakeSession(int(Privilege.CALL))
     hub.watch(session)  # type: ignore[arg-type]
-    translator = ChanSpyEventTranslator(SimpleNamespace(hub=hub))  # type: ignore[arg-type]
+    translator = MediaEventTranslator(SimpleNamespace(hub=hub))  # type: ignore[arg-type]
     pbx = PBX()
     spy = Channel(pbx, "SIP/dave-00000003", "SIP", state=ChannelState.UP)
     spied = Channel(pbx, "SIP/carol-00000001", "SIP", state=ChannelState.UP)
-    assert translator.handles == {ChanSpyStarted, ChanSpyStopped}
+    assert translator.handles == {ChanSpyStarted, ChanSpyStopped, HoldChanged}
     translator(ChanSpyStarted(spy.snapshot(), spied.snapshot()))
     translator(ChanSpyStopped(spy.snapshot(), None))
     for run in scheduled:
@@ -40,3 +41,21 @@ def test_start_and_stop() -> None:
     )
     assert stop.startswith("Event: ChanSpyStop\r\nPrivilege: call,all\r\nSpyerChannel: SIP/dave")
     assert "Spyee" not in stop
+
+
+def test_hold_and_unhold() -> None:
+    hub, scheduled = make_hub()
+    session = FakeSession(int(Privilege.CALL))
+    hub.watch(session)  # type: ignore[arg-type]
+    translator = MediaEventTranslator(SimpleNamespace(hub=hub))  # type: ignore[arg-type]
+    channel = Channel(PBX(), "SIP/alice-00000001", "SIP", state=ChannelState.UP)
+    translator(HoldChanged(channel.snapshot(), True))
+    translator(HoldChanged(channel.snapshot(), True, "jazz"))
+    translator(HoldChanged(channel.snapshot(), False))
+    for run in scheduled:
+        run()
+    held, jazz, unheld = b"".join(session.pushed).decode().split("\r\n\r\n")[:3]
+    assert held.startswith("Event: Hold\r\nPrivilege: call,all\r\nChannel: SIP/alice-00000001\r\n")
+    assert held.endswith("Linkedid: " + channel.linkedid)
+    assert jazz.endswith("\r\nMusicClass: jazz")
+    assert unheld.startswith("Event: Unhold\r\nPrivilege: call,all\r\nChannel: SIP/alice")
