@@ -50,7 +50,7 @@ class AmiEvent:
         key = name.lower()
         if key == "event":
             return self.name
-        for line in self.lines:
+        for line in "\r\n".join(self.lines).split("\r\n"):  # an item may hold several lines
             head, sep, value = line.partition(":")
             if sep and head.lower() == key:
                 return value.lstrip(" \t")
