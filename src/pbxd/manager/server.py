@@ -73,7 +73,7 @@ class Manager:
             ParkingEventTranslator(self),
             CdrEventTranslator(self),
         ):
-            pbx.bus.subscribe(subscriber, subscriber.handles)
+            subscriber.subscribe_to(pbx.bus)
         pbx.reloaders["manager"] = self.reload
         register_cli(self)
 
