@@ -77,7 +77,7 @@ class Manager:
             SipEventTranslator(self),
             MediaEventTranslator(self),
         ):
-            pbx.bus.subscribe(subscriber, subscriber.handles)
+            subscriber.subscribe_to(pbx.bus)
         pbx.reloaders["manager"] = self.reload
         register_cli(self)
 
