@@ -20,11 +20,11 @@ def test_start_and_stop() -> None:
     hub.watch(session)  # type: ignore[arg-type]
     translator = MediaEventTranslator(SimpleNamespace(hub=hub))  # type: ignore[arg-type]
     pbx = PBX()
+    translator.subscribe_to(pbx.bus)
     spy = Channel(pbx, "SIP/dave-00000003", "SIP", state=ChannelState.UP)
     spied = Channel(pbx, "SIP/carol-00000001", "SIP", state=ChannelState.UP)
-    assert translator.handles == {ChanSpyStarted, ChanSpyStopped, HoldChanged}
-    translator(ChanSpyStarted(spy.snapshot(), spied.snapshot()))
-    translator(ChanSpyStopped(spy.snapshot(), None))
+    pbx.bus.publish(ChanSpyStarted(spy.snapshot(), spied.snapshot()))
+    pbx.bus.publish(ChanSpyStopped(spy.snapshot(), None))
     for run in scheduled:
         run()
     wire = b"".join(session.pushed).decode()
@@ -48,10 +48,15 @@ def test_hold_and_unhold() -> None:
     session = FakeSession(int(Privilege.CALL))
     hub.watch(session)  # type: ignore[arg-type]
     translator = MediaEventTranslator(SimpleNamespace(hub=hub))  # type: ignore[arg-type]
-    channel = Channel(PBX(), "SIP/alice-00000001", "SIP", state=ChannelState.UP)
-    translator(HoldChanged(channel.snapshot(), True))
-    translator(HoldChanged(channel.snapshot(), True, "jazz"))
-    translator(HoldChanged(channel.snapshot(), False))
+    pbx = PBX()
+    translator.subscribe_to(pbx.bus)
+    channel = Channel(pbx, "SIP/alice-00000001", "SIP", state=ChannelState.UP)
+    for event in (
+        HoldChanged(channel.snapshot(), True),
+        HoldChanged(channel.snapshot(), True, "jazz"),
+        HoldChanged(channel.snapshot(), False),
+    ):
+        pbx.bus.publish(event)
     for run in scheduled:
         run()
     held, jazz, unheld = b"".join(session.pushed).decode().split("\r\n\r\n")[:3]
