@@ -58,6 +58,10 @@ exten => read,1,Answer()
 exten => spy,1,Answer()
  same => n,MixMonitor({monitor}/spy.wav,t({monitor}/spy-heard.wav))
  same => n,ChanSpy(SIP/carol)
+exten => play,1,Answer()
+ same => n,MixMonitor({monitor}/play.wav,t({monitor}/play-sent.wav))
+ same => n,Playback(hello)
+ same => n,Hangup()
 exten => ring,1,Ringing()
  same => n,Wait(30)
 """
@@ -426,3 +430,21 @@ async def test_a_200_never_acknowledged_is_resent_then_the_call_ends(tmp_path: P
         assert answers[-1].startswith(b"BYE sip:carol@127.0.0.1:9 SIP/2.0\r\n")
         await h.settle()
         assert list(h.hangups().values()) == [causes.NO_USER_RESPONSE]
+
+
+@synchronously
+async def test_playback_sends_the_files_audio_as_rtp(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        h.pbx.sounds_dir = tmp_path / "sounds"
+        (tmp_path / "sounds" / "en").mkdir(parents=True)
+        tone = g711.decode("PCMU", b"".join(tone_payloads()))  # 1 s, exact in G.711
+        with wave.open(str(tmp_path / "sounds" / "en" / "hello.wav"), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(8000)
+            wav.writeframes(tone)
+        caller = await h.uac("call_uac_wait_bye.xml", "play").start()  # pbxd hangs up
+        assert await caller.finish() == 0, caller.output.decode()
+        await h.settle()
+        assert h.variable("PLAYBACKSTATUS") == ["SUCCESS"]
+        assert _overlap(tone, read_pcm(h.monitor / "play-sent.wav")) == len(tone)

@@ -36,6 +36,7 @@ from .message import NameAddr, Request, Response, SipParseError, SipUri, new_tag
 from .transaction import ClientInvite, Endpoint, ServerInvite, ServerTransaction
 
 if TYPE_CHECKING:
+    from ..pbx.clock import TimerHandle
     from ..pbx.core import PBX
     from .peers import SipPeer
     from .stack import SipStack
@@ -266,7 +267,7 @@ class SipCall:
         self.session_id = tech.next_session_id()
         self.offer_pending = False  # a late-offer INVITE: the answer comes in the ACK
         self.ok_response: Response | None = None  # our 200, until its ACK
-        self._ok_timer: object | None = None
+        self._ok_timer: TimerHandle | None = None
         self._ok_interval = 0.0
         self._ok_deadline = 0.0
         self.on_hold = False
@@ -433,7 +434,7 @@ class SipCall:
         self.ok_response = None
         timer, self._ok_timer = self._ok_timer, None
         if timer is not None:
-            timer.cancel()  # type: ignore[attr-defined]
+            timer.cancel()
 
     def acknowledged(self, ack: Request) -> None:
         self.stop_ok_retransmissions()
@@ -713,7 +714,7 @@ class SipTechnology:
             peer.endpoint,
             f"{display}<sip:{number}@{host}>",
             f"<{target}>",
-            cseq=102,
+            cseq=102,  # chan_sip's first CSeq
         )
         invite.headers.add("Contact", self.contact(number, peer.endpoint))
         invite.headers.add("Allow", "INVITE, ACK, CANCEL, OPTIONS, BYE")
