@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pbxd.config.conf import loads
 from pbxd.media import g711
@@ -62,6 +64,7 @@ exten => play,1,Answer()
  same => n,MixMonitor({monitor}/play.wav,t({monitor}/play-sent.wav))
  same => n,Playback(hello)
  same => n,Hangup()
+exten => bye,1,Hangup()
 exten => ring,1,Ringing()
  same => n,Wait(30)
 """
@@ -448,3 +451,47 @@ async def test_playback_sends_the_files_audio_as_rtp(tmp_path: Path) -> None:
         await h.settle()
         assert h.variable("PLAYBACKSTATUS") == ["SUCCESS"]
         assert _overlap(tone, read_pcm(h.monitor / "play-sent.wav")) == len(tone)
+
+
+SDP_LINES = st.sampled_from(
+    [
+        "v=0",
+        "c=IN IP4 127.0.0.1",
+        "c=IN IP4 0.0.0.0",
+        "c=IN",
+        "m=audio 4000 RTP/AVP 0 8 101",
+        "m=audio 0 RTP/AVP 0",
+        "m=audio x RTP/AVP",
+        "m=video 5000 RTP/AVP 31",
+        "a=rtpmap:101 telephone-event/8000",
+        "a=rtpmap:0 PCMU/16000",
+        "a=sendonly",
+        "a=inactive",
+        "a=ptime:x",
+    ]
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    lines=st.lists(st.one_of(SDP_LINES, st.text(max_size=30)), max_size=8),
+    user=st.sampled_from(["carol", "dave", ""]),
+)
+def test_any_offer_gets_an_answer_and_leaves_nothing_behind(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[str], user: str
+) -> None:
+    async def scenario() -> None:
+        async with running(tmp_path_factory.mktemp("offer")) as h:
+            body = "\r\n".join(line.replace("\r", " ").replace("\n", " ") for line in lines)
+            invite = invite_text(h.port, "fuzz", body, user).replace(b"sip:echo@", b"sip:bye@")
+            answers = await exchange(h.port, invite, 2, lambda a: not a.startswith(b"SIP/2.0 1"))
+            final = answers[-1].split(b"\r\n", 1)[0]
+            assert final in (
+                b"SIP/2.0 488 Not Acceptable Here",
+                b"SIP/2.0 400 Bad Request",
+                b"SIP/2.0 603 Decline",
+            ), final
+            await h.settle()
+            assert not h.pbx.channels and not h.tech.calls
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
