@@ -65,6 +65,8 @@ exten => play,1,Answer()
  same => n,Playback(hello)
  same => n,Hangup()
 exten => bye,1,Hangup()
+exten => answerhang,1,Answer()
+ same => n,Hangup()
 exten => ring,1,Ringing()
  same => n,Wait(30)
 """
@@ -495,3 +497,31 @@ def test_any_offer_gets_an_answer_and_leaves_nothing_behind(
             assert not h.pbx.channels and not h.tech.calls
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+@synchronously
+async def test_our_bye_follows_the_dialog(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        body = "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\n"
+        invite = (
+            invite_text(h.port, "routed", body)
+            .replace(b"sip:echo@", b"sip:answerhang@")
+            .replace(
+                b"Content-Type:",
+                b"Record-Route: <sip:proxy2.example:5070;lr>, <sip:proxy1.example;lr>\r\nContent-Type:",
+            )
+        )
+        answers = await exchange(h.port, invite, 20, lambda a: a.startswith(b"BYE"))
+        ok = next(a for a in answers if a.startswith(b"SIP/2.0 200"))
+        bye = answers[-1].decode()
+        (our_to,) = [line for line in ok.decode().split("\r\n") if line.startswith("To: ")]
+        lines = bye.split("\r\n")
+        assert lines[0] == "BYE sip:carol@127.0.0.1:9 SIP/2.0"  # their Contact
+        assert "Route: <sip:proxy2.example:5070;lr>" in lines  # the route set, in order
+        assert lines.index("Route: <sip:proxy2.example:5070;lr>") < lines.index(
+            "Route: <sip:proxy1.example;lr>"
+        )
+        assert "From: " + our_to.removeprefix("To: ") in lines  # our tag, as in our 200
+        assert "To: <sip:carol@127.0.0.1>;tag=t-routed" in lines
+        assert "Call-ID: routed" in lines
+        assert "CSeq: 1 BYE" in lines  # our first request in the dialog
