@@ -51,7 +51,7 @@ class Bridge:
         self.peak = max(self.peak, len(self.channels))
         channel.bridge_id = self.uniqueid
         self.pbx.bus.publish(BridgeEntered(self.snapshot(), channel.snapshot()))
-        self._wire_media()
+        self.wire_media()
 
     def leave(self, channel: Channel) -> None:
         if channel not in self.channels:
@@ -60,7 +60,7 @@ class Bridge:
         channel.bridge_id = ""
         if channel.media is not None:
             media.disconnect(channel)
-        self._wire_media()
+        self.wire_media()
         self.pbx.bus.publish(BridgeLeft(self.snapshot(), channel.snapshot()))
         if self.peak >= 2 and len(self.channels) < 2:
             self.ended.set()
@@ -78,7 +78,7 @@ class Bridge:
         if self.created:
             self.pbx.bus.publish(BridgeDestroyed(self.snapshot()))
 
-    def _wire_media(self) -> None:
+    def wire_media(self) -> None:
         """Channels with media hear each other (no work at all for Local ones)."""
         for channel in self.channels:
             if channel.media is not None:

@@ -147,9 +147,40 @@ class MediaPort:
         return self.digits.popleft()
 
 
+class PassThrough(MediaPort):
+    """One of two ports joined back to back (the halves of a Local channel): what is sent
+    to one half's far end is what the other half receives. Made only when a Local channel
+    is bridged with a channel that has media."""
+
+    def __init__(self, channel: Channel) -> None:
+        super().__init__(channel, "PCMU")
+        self.partner: PassThrough | None = None
+
+    def write(self, frame: Frame) -> None:  # no conversion: the last hop converts
+        for tap in self.taps:
+            tap(WRITE, frame)
+        self.transmit(frame)
+
+    def transmit(self, frame: Frame) -> None:
+        if self.partner is not None:
+            self.partner.received(frame)
+
+    def send_digit(self, digit: str, duration_ms: int) -> None:
+        if self.partner is not None:
+            self.partner.digit_received(digit, True)
+            self.partner.digit_received(digit, False, duration_ms)
+
+
 def connect_bridge(channels: list[Channel]) -> None:
-    """Wire the audio of a bridge's channels: two with media hear each other; otherwise
-    (one alone, a Local party, three or more) nobody's audio goes anywhere."""
+    """Wire the audio of a bridge's channels: two with media hear each other (a channel
+    without media whose technology can pass audio through, a Local half, is given ports
+    first); otherwise (one alone, three or more) nobody's audio goes anywhere."""
+    if len(channels) == 2:
+        for channel in channels:
+            if channel.media is None:
+                provide = getattr(channel.driver, "provide_media", None)
+                if provide is not None:
+                    provide()
     ports = [c.media for c in channels if c.media is not None]
     if len(channels) == 2 and len(ports) == 2:
         one, two = ports

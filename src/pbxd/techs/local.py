@@ -2,7 +2,8 @@
 
 ``Local/exten@context`` gives ;1 to whoever asked for it; calling it starts the dialplan at
 exten@context on ;2. An answer on ;2 answers ;1; a hangup on either side hangs up the other.
-``/n`` keeps the pair in the call (no optimization away).
+``/n`` keeps the pair in the call (no optimization away). A pair bridged with channels
+that carry audio passes it through (``provide_media``); otherwise it has no media at all.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..pbx.channel import NOBODY, Channel, ChannelState, Party
 from ..pbx.engine import run_dialplan
 from ..pbx.events import ConnectedLineChanged, LocalBridge
 from ..pbx.flag import Flag, wait_any
+from ..pbx.media import PassThrough
 from ..pbx.technology import ChannelUnavailable
 
 if TYPE_CHECKING:
@@ -47,6 +49,19 @@ class LocalPair:
 
     def hangup_requested(self, channel: Channel) -> None:
         self.answered.set()  # a ringing ;1 stops waiting
+
+    def provide_media(self) -> None:
+        """A half is bridged with a channel that has media: both halves pass audio through
+        to each other, and a bridge the other half is already in is wired again."""
+        if self.one.media is not None:
+            return
+        one, two = PassThrough(self.one), PassThrough(self.two)
+        one.partner, two.partner = two, one
+        self.one.media, self.two.media = one, two
+        for half in (self.one, self.two):
+            bridge = half.pbx.bridges.get(half.bridge_id)
+            if bridge is not None:
+                bridge.wire_media()
 
     def destroyed(self, channel: Channel) -> None:
         """One half is gone: the other gets a hangup queued with its cause (often 0)."""
