@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import causes
-from ..bridge import Bridge
+from ..bridge import Bridge, run_imparted, stay_bridged
 from ..channel import ChannelState
-from ..engine import run_dialplan, wait_for_hangup
+from ..engine import wait_for_hangup
 from ..events import DialBegin, DialEnd
 from ..technology import ChannelUnavailable
 from . import application, split_args
@@ -151,46 +151,27 @@ async def _dial(
 
 
 async def _bridge(caller: Channel, callee: Channel, options: DialOptions) -> None:
-    """Both in one bridge until either hangs up, is taken elsewhere (Redirect, the Bridge
-    action, a transfer) or the time limit; then the callee goes, unless it was taken."""
+    """Both in one bridge; the caller stays bridged (following moves, as in a transfer) until it
+    hangs up, is taken elsewhere, the bridge dissolves or the time limit. The callee is in the
+    bridge on its own: when it leaves, it is hung up unless it was taken elsewhere."""
     pbx = caller.pbx
     bridge = Bridge(pbx)
     bridge.join(caller)
     bridge.join(callee)
-    ended = {
-        asyncio.ensure_future(caller.hung_up.wait()),
-        asyncio.ensure_future(callee.hung_up.wait()),
-        asyncio.ensure_future(caller.interrupted.wait()),
-        asyncio.ensure_future(callee.interrupted.wait()),
-        asyncio.ensure_future(bridge.ended.wait()),
-    }
+    asyncio.ensure_future(run_imparted(callee))
+    timer = None
     if options.limit:
-        ended.add(asyncio.ensure_future(pbx.clock.sleep(options.limit)))
+
+        def time_up() -> None:
+            current = pbx.bridges.get(caller.bridge_id)
+            if current is not None:
+                current.dissolve()
+
+        timer = pbx.clock.call_later(options.limit, time_up)
     try:
-        await asyncio.wait(ended, return_when=asyncio.FIRST_COMPLETED)
+        await stay_bridged(caller)
     finally:
-        for waiting in ended:
-            waiting.cancel()
+        if timer is not None:
+            timer.cancel()
     started = callee.answered_at or pbx.clock()
     caller.set_variable("ANSWEREDTIME", str(int(pbx.clock() - started)))
-    bridge.leave(caller)
-    bridge.leave(callee)
-    if not callee.hangup_requested and (callee.diversion is not None or callee.jumped):
-        asyncio.ensure_future(_carry_on(callee))  # taken elsewhere: it lives on
-        return
-    if not callee.hangup_requested:
-        callee.request_hangup(causes.NORMAL_CLEARING)
-    pbx.destroy_channel(callee)
-
-
-async def _carry_on(channel: Channel) -> None:
-    """A dialed channel moved elsewhere: run its diversion, or the dialplan it was sent to."""
-    if channel.diversion is not None:
-        await channel.run_diversion()
-    if channel.jumped and not channel.hangup_requested:
-        channel.interrupted.clear()
-        await run_dialplan(channel)
-        return
-    if not channel.hangup_requested:
-        channel.request_hangup(causes.NORMAL_CLEARING)
-    channel.pbx.destroy_channel(channel)
