@@ -13,6 +13,7 @@ from ..bridge import Bridge, run_imparted, stay_bridged
 from ..channel import ChannelState
 from ..engine import wait_for_hangup
 from ..events import DialBegin, DialEnd
+from ..features import features_of
 from ..technology import ChannelUnavailable
 from . import application, split_args
 
@@ -36,6 +37,8 @@ class DialOptions:
     go_on: bool = False  # g: continue in the dialplan when the callee hangs up
     ringing: bool = False  # r: indicate ringing to the caller
     limit: float | None = None  # L(x[:...]) / S(x): seconds the bridged call may last
+    caller_features: str = ""  # T: the caller may transfer (features.conf codes)
+    callee_features: str = ""  # t: the callee may transfer
 
     @classmethod
     def parse(cls, text: str) -> DialOptions:
@@ -49,6 +52,10 @@ class DialOptions:
                 options.limit = _number(argument.split(":")[0]) / 1000
             elif letter == "S" and argument:
                 options.limit = _number(argument)
+            elif letter == "T":
+                options.caller_features += "T"
+            elif letter == "t":
+                options.callee_features += "T"
         return options
 
 
@@ -143,6 +150,9 @@ async def _dial(
     caller.set_variable("DIALEDPEERNAME", answered.name)
     if caller.state != ChannelState.UP:
         caller.set_state(ChannelState.UP)
+    features = features_of(pbx)
+    features.allow(caller, options.caller_features)
+    features.allow(answered, options.callee_features)
     await _bridge(caller, answered, options)
     taken = caller.interrupted.is_set() or caller.diversion is not None
     if not options.go_on and not caller.hangup_requested and not taken:
