@@ -74,8 +74,8 @@ class Bridge:
             departed.set()
         if dissolve and self.dissolves and self.peak >= 2 and len(self.channels) < 2:
             self.ended.set()
-        if not self.channels:
-            self.destroy()
+        if not self.channels and self.dissolves:
+            self.destroy()  # a bridge a transfer holds stays until the transfer ends it
 
     def departure(self, channel: Channel) -> Flag:
         """A flag set when ``channel`` leaves this bridge."""
@@ -92,7 +92,6 @@ class Bridge:
                 channel.request_hangup(causes.NORMAL_CLEARING)
             else:
                 other.join(channel)
-        self.destroy()
 
     def dissolve(self) -> None:
         """End the call: everyone waiting in the bridge leaves it."""

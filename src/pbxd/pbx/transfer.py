@@ -204,12 +204,14 @@ class AttendedTransfer:
         self.bridge.dissolves = True
         self.target_bridge.merge_into(self.bridge, kick=(self.transferer,))
         self._publish("Success", "Bridge")
+        self.target_bridge.destroy()
 
     def _threeway(self) -> None:
         assert self.target_bridge is not None
         self.bridge.dissolves = True
         self.target_bridge.merge_into(self.bridge)
         self._publish("Success", "Threeway", self.transferer.name)
+        self.target_bridge.destroy()
 
     def _rebridge(self) -> None:
         """The transferer goes back to the transferee; the call to the target ends."""
@@ -235,4 +237,6 @@ class AttendedTransfer:
                 self.target.request_hangup(causes.NORMAL_CLEARING)
         else:
             self.target_bridge.dissolves = True
+            if len(self.target_bridge.channels) < 2:
+                self.target_bridge.dissolve()
         self.bridge.destroy()
