@@ -104,13 +104,19 @@ def test_atxfer_completes_when_the_transferer_hangs_up(tmp_path: Path) -> None:
             assert answer.success
             await clock.advance(0.1)
             pbx = app.pbx
-            alice = next(c for c in pbx.channels.values() if c.name.startswith("Local/alice") and c.name.endswith(";2"))
+            alice = next(
+                c
+                for c in pbx.channels.values()
+                if c.name.startswith("Local/alice") and c.name.endswith(";2")
+            )
             bob = pbx.bridges[alice.bridge_id].peer(alice)
             assert bob is not None
             call = alice.bridge_id
             await events(reader)
 
-            answer = await send(Action="Atxfer", Channel=alice.name, Exten="carol", Context="office")
+            answer = await send(
+                Action="Atxfer", Channel=alice.name, Exten="carol", Context="office"
+            )
             assert answer.success and answer.message == "Atxfer successfully queued"
             await clock.advance(0.1)
             found = await events(reader)
@@ -127,7 +133,9 @@ def test_atxfer_completes_when_the_transferer_hangs_up(tmp_path: Path) -> None:
             assert moves[-2][0] == "Event: BridgeLeave" and moves[-1][0] == "Event: BridgeEnter"
             assert moves[-2][1:] == (call, alice.name)
             assert moves[-1][1] != call and moves[-1][2] == alice.name
-            assert any(e[2].startswith("Channel: Local/carol@office-") for e in named(found, "Newchannel"))
+            assert any(
+                e[2].startswith("Channel: Local/carol@office-") for e in named(found, "Newchannel")
+            )
 
             assert (await send(Action="Hangup", Channel=alice.name)).success
             await clock.advance(0.1)
@@ -142,7 +150,9 @@ def test_atxfer_completes_when_the_transferer_hangs_up(tmp_path: Path) -> None:
             ]  # fmt: skip
             assert [k for k in keys if k in order] == order
             fields = fields_of(done)
-            assert fields["OrigTransfererChannel"] == fields["SecondTransfererChannel"] == alice.name
+            assert (
+                fields["OrigTransfererChannel"] == fields["SecondTransfererChannel"] == alice.name
+            )
             assert fields["OrigBridgeUniqueid"] == fields["DestBridgeUniqueid"] == call
             assert fields["TransfereeChannel"] == bob.name
             assert fields["TransferTargetChannel"].startswith("Local/carol@office-")

@@ -87,7 +87,11 @@ def test_the_transferee_meets_the_target_when_the_transferer_hangs_up() -> None:
         await clock.advance(0.1)
         assert alice.gone and call.channels == [bob, carol] and carol.bridge_id == call.uniqueid
         (done,) = of(seen, AttendedTransferred)
-        assert (done.result, done.dest_type, done.dest_bridge) == ("Success", "Bridge", call.uniqueid)
+        assert (done.result, done.dest_type, done.dest_bridge) == (
+            "Success",
+            "Bridge",
+            call.uniqueid,
+        )
         assert done.transferee.name == bob.name and done.target.name == carol.name
         assert done.orig_transferer.name == done.second_transferer.name == alice.name
         assert done.orig_bridge.uniqueid == call.uniqueid

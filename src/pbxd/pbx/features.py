@@ -202,8 +202,11 @@ class Features:
 
     async def _attended(self, transferer: Channel, collector: _Collector) -> None:
         bridge = self.pbx.bridges.get(transferer.bridge_id)
-        if bridge is None or bridge.type != "basic" or not bridge.dissolves or any(
-            c in self.transfers for c in bridge.channels
+        if (
+            bridge is None
+            or bridge.type != "basic"
+            or not bridge.dissolves
+            or any(c in self.transfers for c in bridge.channels)
         ):
             self._collecting.pop(transferer, None)
             return

@@ -100,7 +100,9 @@ class AttendedTransfer:
         if technology is None:
             return None
         try:
-            target = technology.request(f"{self.exten}@{self.context}", transferer, transferer.caller)
+            target = technology.request(
+                f"{self.exten}@{self.context}", transferer, transferer.caller
+            )
         except ChannelUnavailable as exc:
             log.error(
                 "Channel %s: Unable to request outbound channel for attended transfer target (%s).",
@@ -134,8 +136,10 @@ class AttendedTransfer:
             if ringing and self.answered.is_set():
                 if self._target_status == "ANSWER":
                     return Stimulus.TARGET_ANSWER
-                return Stimulus.TIMEOUT if self._target_status == "NOANSWER" else (
-                    Stimulus.TARGET_HANGUP
+                return (
+                    Stimulus.TIMEOUT
+                    if self._target_status == "NOANSWER"
+                    else (Stimulus.TARGET_HANGUP)
                 )
             if self.target.hangup_requested:
                 return Stimulus.TARGET_HANGUP
