@@ -259,3 +259,26 @@ def test_features_conf(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert (config.atxfer, config.blindxfer, config.atxferabort) == ("*2", "#1", "*9")
     assert (config.atxfernoanswertimeout, config.transferdigittimeout) == (5.0, 3.0)
     assert load_features(tmp_path / "missing") == FeatureConfig()
+
+
+def test_dial_reports_a_ringing_callee() -> None:
+    async def main() -> None:
+        clock = VirtualClock()
+        pbx = PBX(clock)
+        pbx.technologies["local"] = LocalTechnology(pbx)
+        pbx.dialplan = Dialplan.load(
+            loads("[default]\nexten => a,1,Dial(Local/slow@default,5)\n" + EXTENSIONS, "x")
+        )
+        seen: list[object] = []
+        pbx.bus.subscribe(seen.append)
+        calling = asyncio.ensure_future(originate(pbx, "Local/a@default", Target("Wait", "1")))
+        await clock.advance(10)
+        await calling
+        (state,) = of(seen, ev.DialState)
+        assert state.status == "RINGING" and state.dest.name.startswith("Local/slow@default-")
+        assert state.caller.name.startswith("Local/a@default-")
+        kinds = [type(e).__name__ for e in seen]
+        assert kinds.index("DialState") > kinds.index("DialBegin")
+        assert of(seen, ev.DialEnd)[0].status == "NOANSWER"
+
+    asyncio.run(asyncio.wait_for(main(), 10))

@@ -7,18 +7,20 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 from .. import causes
 from ..bridge import Bridge, run_imparted, stay_bridged
 from ..channel import ChannelState
 from ..engine import wait_for_hangup
-from ..events import DialBegin, DialEnd
+from ..events import DialBegin, DialEnd, DialState, NewState
 from ..features import features_of
 from ..technology import ChannelUnavailable
 from . import application, split_args
 
 if TYPE_CHECKING:
     from ..channel import Channel
+    from ..core import PBX
 
 log = logging.getLogger("pbxd.dialplan")
 
@@ -106,6 +108,9 @@ async def _dial(
         return "CHANUNAVAIL"
     if options.ringing and caller.state != ChannelState.UP:
         caller.set_state(ChannelState.RINGING)
+    ringing = _ringing_watch(pbx)
+    for channel, _ in outbound:
+        ringing[channel] = caller
     calls = {
         asyncio.ensure_future(pbx.technologies[c.tech.lower()].call(c, timeout or 3600.0)): c
         for c, _ in outbound
@@ -133,6 +138,8 @@ async def _dial(
     for task in pending:
         task.cancel()
     for channel, _ in outbound:
+        ringing.pop(channel, None)
+    for channel, _ in outbound:
         if channel is not answered and not channel.gone:
             channel.publish(DialEnd(caller.snapshot(), channel.snapshot(), "CANCEL"))
             channel.request_hangup(
@@ -158,6 +165,29 @@ async def _dial(
     if not options.go_on and not caller.hangup_requested and not taken:
         caller.request_hangup(answered.hangup_cause or causes.NORMAL_CLEARING)
     return "ANSWER"
+
+
+_RINGING: WeakKeyDictionary[PBX, WeakKeyDictionary[Channel, Channel]] = WeakKeyDictionary()
+
+
+def _ringing_watch(pbx: PBX) -> WeakKeyDictionary[Channel, Channel]:
+    """The channels Dial is ringing (to their caller) on this PBX: when one reports ringing,
+    Dial publishes ``DialState`` with ``RINGING`` (one bus subscriber per PBX)."""
+    watch = _RINGING.get(pbx)
+    if watch is None:
+        ringing: WeakKeyDictionary[Channel, Channel] = WeakKeyDictionary()
+        watch = _RINGING[pbx] = ringing
+
+        def state_changed(event: NewState) -> None:
+            if event.channel.state != ChannelState.RINGING:
+                return
+            dest = pbx.channels.get(event.channel.name)
+            caller = ringing.get(dest) if dest is not None else None
+            if caller is not None and dest is not None:
+                dest.publish(DialState(caller.snapshot(), event.channel, "RINGING"))
+
+        pbx.bus.subscribe(state_changed, (NewState,))
+    return watch
 
 
 async def _bridge(caller: Channel, callee: Channel, options: DialOptions) -> None:
