@@ -15,6 +15,7 @@ from .pbx.astdb import AstDB, AstDBError
 from .pbx.cdr import CdrEngine, load_settings
 from .pbx.clock import Clock
 from .pbx.core import PBX
+from .pbx.features import Features, load_features
 from .pbx.parking import parking_of
 from .techs.local import LocalTechnology
 from .transport.tcp import listen, tls_context
@@ -37,6 +38,8 @@ class Application:
         self.pbx.allow_system = configuration.allow_system
         parking_of(self.pbx)  # the parking lot's extensions join the dialplan
         self.pbx.astdb = open_astdb(configuration)
+        self.pbx.features = Features(self.pbx, load_features(configuration.directory))
+        self.pbx.reloaders["features"] = self._reload_features
         self.pbx.reloaders["pbx_config"] = self._reload_dialplan
         self.manager = Manager(
             configuration.manager,
@@ -59,6 +62,11 @@ class Application:
             return "Error"
         self.pbx.dialplan = dialplan
         parking_of(self.pbx)
+        return "Success"
+
+    def _reload_features(self) -> str:
+        assert self.pbx.features is not None
+        self.pbx.features.config = load_features(self.configuration.directory)
         return "Success"
 
     @property

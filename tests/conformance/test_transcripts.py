@@ -34,7 +34,6 @@ SCENARIO_SKIPS: dict[str, tuple[int, str]] = {
 
 #: Single sent actions (and the server's answer to them) left out of a scenario that runs.
 STEP_SKIPS: tuple[Skip, ...] = (
-    Skip(3, "CLI lists channels and calls processed", "Command", ("Command", "core show channels")),
     Skip(4, "ASTdb", "DBGet"),
     Skip(4, "ASTdb", "DBPut"),
     Skip(4, "CLI reads the ASTdb", "Command", ("Command", "database show")),

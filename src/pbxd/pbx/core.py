@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .bridge import Bridge
     from .channel import Channel
     from .dialplan import Dialplan
+    from .features import Features
     from .parking import Parking
     from .technology import Technology
 
@@ -59,6 +60,7 @@ class PBX:
         self.system_timeout = 30.0  # seconds a System command may take
         self.parking: Parking | None = None  # made on first use (pbx.parking.parking_of)
         self.astdb: AstDB | None = None  # the ASTdb, when the application opens one
+        self.features: Features | None = None  # features.conf (pbx.features.features_of)
         self._uniqueids = itertools.count(1)
         self._register_cli()
 

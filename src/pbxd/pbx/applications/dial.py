@@ -7,17 +7,20 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 from .. import causes
-from ..bridge import Bridge
+from ..bridge import Bridge, run_imparted, stay_bridged
 from ..channel import ChannelState
-from ..engine import run_dialplan, wait_for_hangup
-from ..events import DialBegin, DialEnd
+from ..engine import wait_for_hangup
+from ..events import DialBegin, DialEnd, DialState, NewState
+from ..features import features_of
 from ..technology import ChannelUnavailable
 from . import application, split_args
 
 if TYPE_CHECKING:
     from ..channel import Channel
+    from ..core import PBX
 
 log = logging.getLogger("pbxd.dialplan")
 
@@ -36,6 +39,8 @@ class DialOptions:
     go_on: bool = False  # g: continue in the dialplan when the callee hangs up
     ringing: bool = False  # r: indicate ringing to the caller
     limit: float | None = None  # L(x[:...]) / S(x): seconds the bridged call may last
+    caller_features: str = ""  # T: the caller may transfer (features.conf codes)
+    callee_features: str = ""  # t: the callee may transfer
 
     @classmethod
     def parse(cls, text: str) -> DialOptions:
@@ -49,6 +54,10 @@ class DialOptions:
                 options.limit = _number(argument.split(":")[0]) / 1000
             elif letter == "S" and argument:
                 options.limit = _number(argument)
+            elif letter == "T":
+                options.caller_features += "T"
+            elif letter == "t":
+                options.callee_features += "T"
         return options
 
 
@@ -99,6 +108,9 @@ async def _dial(
         return "CHANUNAVAIL"
     if options.ringing and caller.state != ChannelState.UP:
         caller.set_state(ChannelState.RINGING)
+    ringing = _ringing_watch(pbx)
+    for channel, _ in outbound:
+        ringing[channel] = caller
     calls = {
         asyncio.ensure_future(pbx.technologies[c.tech.lower()].call(c, timeout or 3600.0)): c
         for c, _ in outbound
@@ -126,6 +138,8 @@ async def _dial(
     for task in pending:
         task.cancel()
     for channel, _ in outbound:
+        ringing.pop(channel, None)
+    for channel, _ in outbound:
         if channel is not answered and not channel.gone:
             channel.publish(DialEnd(caller.snapshot(), channel.snapshot(), "CANCEL"))
             channel.request_hangup(
@@ -143,6 +157,9 @@ async def _dial(
     caller.set_variable("DIALEDPEERNAME", answered.name)
     if caller.state != ChannelState.UP:
         caller.set_state(ChannelState.UP)
+    features = features_of(pbx)
+    features.allow(caller, options.caller_features)
+    features.allow(answered, options.callee_features)
     await _bridge(caller, answered, options)
     taken = caller.interrupted.is_set() or caller.diversion is not None
     if not options.go_on and not caller.hangup_requested and not taken:
@@ -150,47 +167,51 @@ async def _dial(
     return "ANSWER"
 
 
+_RINGING: WeakKeyDictionary[PBX, WeakKeyDictionary[Channel, Channel]] = WeakKeyDictionary()
+
+
+def _ringing_watch(pbx: PBX) -> WeakKeyDictionary[Channel, Channel]:
+    """The channels Dial is ringing (to their caller) on this PBX: when one reports ringing,
+    Dial publishes ``DialState`` with ``RINGING`` (one bus subscriber per PBX)."""
+    watch = _RINGING.get(pbx)
+    if watch is None:
+        ringing: WeakKeyDictionary[Channel, Channel] = WeakKeyDictionary()
+        watch = _RINGING[pbx] = ringing
+
+        def state_changed(event: NewState) -> None:
+            if event.channel.state != ChannelState.RINGING:
+                return
+            dest = pbx.channels.get(event.channel.name)
+            caller = ringing.get(dest) if dest is not None else None
+            if caller is not None and dest is not None:
+                dest.publish(DialState(caller.snapshot(), event.channel, "RINGING"))
+
+        pbx.bus.subscribe(state_changed, (NewState,))
+    return watch
+
+
 async def _bridge(caller: Channel, callee: Channel, options: DialOptions) -> None:
-    """Both in one bridge until either hangs up, is taken elsewhere (Redirect, the Bridge
-    action, a transfer) or the time limit; then the callee goes, unless it was taken."""
+    """Both in one bridge; the caller stays bridged (following moves, as in a transfer) until it
+    hangs up, is taken elsewhere, the bridge dissolves or the time limit. The callee is in the
+    bridge on its own: when it leaves, it is hung up unless it was taken elsewhere."""
     pbx = caller.pbx
     bridge = Bridge(pbx)
     bridge.join(caller)
     bridge.join(callee)
-    ended = {
-        asyncio.ensure_future(caller.hung_up.wait()),
-        asyncio.ensure_future(callee.hung_up.wait()),
-        asyncio.ensure_future(caller.interrupted.wait()),
-        asyncio.ensure_future(callee.interrupted.wait()),
-        asyncio.ensure_future(bridge.ended.wait()),
-    }
+    asyncio.ensure_future(run_imparted(callee))
+    timer = None
     if options.limit:
-        ended.add(asyncio.ensure_future(pbx.clock.sleep(options.limit)))
+
+        def time_up() -> None:
+            current = pbx.bridges.get(caller.bridge_id)
+            if current is not None:
+                current.dissolve()
+
+        timer = pbx.clock.call_later(options.limit, time_up)
     try:
-        await asyncio.wait(ended, return_when=asyncio.FIRST_COMPLETED)
+        await stay_bridged(caller)
     finally:
-        for waiting in ended:
-            waiting.cancel()
+        if timer is not None:
+            timer.cancel()
     started = callee.answered_at or pbx.clock()
     caller.set_variable("ANSWEREDTIME", str(int(pbx.clock() - started)))
-    bridge.leave(caller)
-    bridge.leave(callee)
-    if not callee.hangup_requested and (callee.diversion is not None or callee.jumped):
-        asyncio.ensure_future(_carry_on(callee))  # taken elsewhere: it lives on
-        return
-    if not callee.hangup_requested:
-        callee.request_hangup(causes.NORMAL_CLEARING)
-    pbx.destroy_channel(callee)
-
-
-async def _carry_on(channel: Channel) -> None:
-    """A dialed channel moved elsewhere: run its diversion, or the dialplan it was sent to."""
-    if channel.diversion is not None:
-        await channel.run_diversion()
-    if channel.jumped and not channel.hangup_requested:
-        channel.interrupted.clear()
-        await run_dialplan(channel)
-        return
-    if not channel.hangup_requested:
-        channel.request_hangup(causes.NORMAL_CLEARING)
-    channel.pbx.destroy_channel(channel)
