@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from ..protocol import Message
 from .actions import Headers, Response
 from .client import AmiClient
-from .events import Overflow
+from .events import EventStream, Overflow
 
 T = TypeVar("T")
 
@@ -44,6 +44,10 @@ class SyncClient:
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine that uses ``self.client`` on the client's loop; its result."""
+        return self._run(coro)
+
     @property
     def banner(self) -> str | None:
         return self.client.banner
@@ -65,28 +69,27 @@ class SyncClient:
     def command(self, command: str, timeout: float | None = None) -> list[str]:
         return self._run(self.client.command(command, timeout=timeout))
 
-    def events(
+    def subscribe(
         self,
         pattern: str = "*",
         headers: Mapping[str, str] | None = None,
         *,
         maxsize: int = 10_000,
         overflow: Overflow = "drop_oldest",
-    ) -> Iterator[Message]:
-        """Matching events as they come, until the client closes."""
+    ) -> SyncEventStream:
+        """Start collecting matching events now (see ``AmiClient.events``)."""
 
-        async def subscribe() -> Any:
+        async def subscribe() -> EventStream:
             return self.client.events(pattern, headers, maxsize=maxsize, overflow=overflow)
 
-        stream = self._run(subscribe())
-        try:
-            while True:
-                try:
-                    yield self._run(stream.__anext__())
-                except StopAsyncIteration:
-                    return
-        finally:
-            self._loop.call_soon_threadsafe(stream.close)
+        return SyncEventStream(self, self._run(subscribe()))
+
+    def events(
+        self, pattern: str = "*", headers: Mapping[str, str] | None = None, **kw: Any
+    ) -> Iterator[Message]:
+        """Matching events as they come, until the client closes."""
+        with self.subscribe(pattern, headers, **kw) as stream:
+            yield from stream
 
     def close(self) -> None:
         if self._loop.is_running():
@@ -101,6 +104,37 @@ class SyncClient:
         self._loop.close()
 
     def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SyncEventStream:
+    """A blocking view of an ``EventStream``: ``get(timeout)``, iteration, ``close()``."""
+
+    def __init__(self, owner: SyncClient, stream: EventStream) -> None:
+        self._owner, self.stream = owner, stream
+
+    def get(self, timeout: float | None = 10.0) -> Message:
+        """The next event; ``TimeoutError`` when none comes within ``timeout`` seconds."""
+        return self._owner.run(self.stream.get(timeout))
+
+    def __iter__(self) -> Iterator[Message]:
+        while True:
+            try:
+                yield self._owner.run(self.stream.__anext__())
+            except StopAsyncIteration:
+                return
+
+    def __len__(self) -> int:
+        return len(self.stream)
+
+    def close(self) -> None:
+        if self._owner._loop.is_running():
+            self._owner._loop.call_soon_threadsafe(self.stream.close)
+
+    def __enter__(self) -> SyncEventStream:
         return self
 
     def __exit__(self, *exc: object) -> None:
