@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import random
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -191,9 +192,8 @@ class AmiClient:
                     lambda: _Protocol(self), self.host, self.port
                 )
         except OSError as exc:
-            raise AmiConnectionError(
-                f"cannot connect to {self.host}:{self.port}: {exc.strerror or exc}"
-            ) from exc
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise AmiConnectionError(f"cannot connect to {self.host}:{self.port}: {reason}") from exc
         except TimeoutError as exc:
             raise AmiConnectionError(f"cannot connect to {self.host}:{self.port}: timed out") from exc
         self._protocol = protocol
