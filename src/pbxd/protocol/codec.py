@@ -2,7 +2,8 @@
 
 The decoder takes bytes as they arrive, split anywhere, and returns whole messages. Text is
 decoded as UTF-8 only once a line is complete, so a character split across reads arrives
-whole; bytes that are not UTF-8 survive a round trip (``surrogateescape``).
+whole; bytes that are not UTF-8 survive a round trip (``surrogateescape``), or, with
+``latin1_fallback``, turn the whole message they are in into latin-1 text.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class Decoder:
     ``emit_empty``: a blank line with no header before it is an (empty) message, as a
     server must answer it. ``classic_output``: understand the AMI 1.0 ``Response: Follows``
     body that runs until ``--END COMMAND--`` (client side); its text goes to ``output``.
+    ``latin1_fallback``: a message that is not valid UTF-8 is decoded as latin-1 instead,
+    every line of it (client side: old servers and channel names in other encodings).
     """
 
     __slots__ = (
@@ -37,6 +40,8 @@ class Decoder:
         "max_headers",
         "emit_empty",
         "classic_output",
+        "latin1_fallback",
+        "_dirty",
     )
 
     def __init__(
@@ -46,6 +51,7 @@ class Decoder:
         *,
         emit_empty: bool = True,
         classic_output: bool = False,
+        latin1_fallback: bool = False,
     ) -> None:
         self._buf = b""
         self._lines: list[str] = []
@@ -57,6 +63,8 @@ class Decoder:
         self.max_headers = max_headers
         self.emit_empty = emit_empty
         self.classic_output = classic_output
+        self.latin1_fallback = latin1_fallback
+        self._dirty = False  # lines of the pending message may hold undecodable bytes
 
     @property
     def pending(self) -> bool:
@@ -86,7 +94,10 @@ class Decoder:
             ):
                 lines = self._checked_lines(complete, max_line)
             else:
-                text = complete.decode("utf-8", "surrogateescape")
+                if self.latin1_fallback:
+                    text = self._client_text(complete)
+                else:
+                    text = complete.decode("utf-8", "surrogateescape")
                 if "\r" in text:
                     text = text.replace("\r\n", "\n")
                     if text[-1:] == "\r":  # the final line break was CRLF
@@ -102,13 +113,29 @@ class Decoder:
             self._flag(LINE_TOO_LONG)
         return out
 
+    def _client_text(self, complete: bytes) -> str:
+        """Strict UTF-8 when it holds (the usual case); else keep the bytes as surrogates
+        and let each finished message be re-read as latin-1 (``_latin1``)."""
+        try:
+            text = complete.decode("utf-8")
+        except UnicodeDecodeError:
+            self._dirty = True
+            return complete.decode("utf-8", "surrogateescape")
+        self._dirty = self._dirty and bool(self._lines or self._output)
+        return text
+
     def _flag(self, error: str) -> None:
         if self._error is None or error == TOO_MANY_HEADERS:
             self._error = error
 
     def _lines_in(self, lines: list[str | None] | list[str], out: list[Message]) -> None:
         """Group lines into messages; a blank line ends one. The hot loop of the server."""
-        if self.classic_output:
+        if self.classic_output and (
+            self._follows
+            or self._dirty
+            or "Response: Follows" in lines
+            or (self._lines and self._lines[0] == "Response: Follows")
+        ):
             self._classic_lines_in(lines, out)
             return
         current, error = self._lines, self._error
@@ -155,6 +182,8 @@ class Decoder:
                 if self._output:
                     msg.lines.extend("Output: " + text for text in self._output)
                     self._output = []
+                if self._dirty:
+                    msg.lines[:] = _latin1(msg.lines)
                 out.append(msg)
                 current = self._lines = []
                 self._error = None
@@ -173,6 +202,8 @@ class Decoder:
                 continue
             if raw[-1:] == b"\r":
                 raw = raw[:-1]
+            if self.latin1_fallback and not self._dirty and not _is_utf8(raw):
+                self._dirty = True
             lines.append(raw.decode("utf-8", "surrogateescape"))
         return lines
 
@@ -190,6 +221,22 @@ class Decoder:
             self._follows = False
         else:
             self._output.append(line)
+
+
+def _latin1(lines: list[str]) -> list[str]:
+    """The lines of a message holding bytes that are not UTF-8, re-read as latin-1."""
+    raw = [line.encode("utf-8", "surrogateescape") for line in lines]
+    if all(line.isascii() or _is_utf8(line) for line in raw):
+        return lines
+    return [line.decode("latin-1") for line in raw]
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _is_follows_header(line: str) -> bool:
