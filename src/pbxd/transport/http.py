@@ -44,6 +44,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("pbxd.http")
 
 RAW, HTML, XML = "plain", "html", "xml"
+#: URI -> description, as ``http show status`` lists them (longest first, as Asterisk does)
+DESCRIPTIONS = {
+    "amanager": "HTML Manager Event Interface w/Digest authentication",
+    "arawman": "Raw HTTP Manager Event Interface w/Digest authentication",
+    "manager": "HTML Manager Event Interface",
+    "rawman": "Raw HTTP Manager Event Interface",
+    "amxml": "XML Manager Event Interface w/Digest authentication",
+    "mxml": "XML Manager Event Interface",
+    "ws": "AMI as JSON over WebSocket (pbxd)",
+}
 #: URI -> (output format, digest authentication)
 MANAGER_URIS = {
     "rawman": (RAW, False),
@@ -175,24 +185,43 @@ async def start_http(
 ) -> HttpManager | None:
     """The HTTP manager, when manager.conf has ``webenabled`` and http.conf ``enabled`` and a
     ``bindaddr`` (``port`` overrides ``bindport``); None otherwise or if it cannot listen."""
-    if not manager.settings.webenabled:
-        return None
     problems: list[Problem] = []
     settings = http_settings(http_conf, problems)
     for problem in problems:
         log.warning("%s", problem)
-    if not settings.enabled:
+    http = HttpManager(manager, settings)
+    register_cli(http)
+    if not (manager.settings.webenabled and settings.enabled):
         return None
     if not settings.bindaddr:
         log.warning("http.conf: no bindaddr; the HTTP manager is not started")
         return None
-    http = HttpManager(manager, settings)
     try:
         await http.start(settings.bindaddr, settings.bindport if port is None else port)
     except OSError as exc:
         log.error("HTTP manager not started: %s", exc)
         return None
     return http
+
+
+def register_cli(http: HttpManager) -> None:
+    @http.manager.pbx.cli.register("http show status", "Display HTTP server status")
+    def show_status(args: list[str]) -> list[str]:
+        settings = http.settings
+        lines = ["HTTP Server Status:", f"Prefix: {settings.prefix}"]
+        lines.append(f"Server: {settings.servername}")
+        address = http.address
+        if address is None:
+            lines += ["Server Disabled", ""]
+        else:
+            lines += [f"Server Enabled and Bound to {address[0]}:{address[1]}", ""]
+        lines.append("Enabled URI's:")
+        if address is None:
+            lines.append("None.")
+        else:
+            lines += [f"{settings.prefix}/{uri} => {text}" for uri, text in DESCRIPTIONS.items()]
+        lines += ["", "Enabled Redirects:", "  None."]
+        return lines
 
 
 class HttpManager:
