@@ -166,3 +166,25 @@ def test_sessions_expire_after_httptimeout(conf: Path) -> None:
             assert list(app.http.sessions.by_id) == [int(fresh, 16)]
 
     run(scenario())
+
+
+def test_session_count_is_bounded(conf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the cap, idle sessions that never logged in make room; logged-in ones stay."""
+    monkeypatch.setattr("pbxd.manager.http_session.MAX_SESSIONS", 3)
+
+    async def scenario() -> None:
+        async with running_pbxd(conf) as app, aiohttp.ClientSession() as client:
+            assert app.http is not None and app.http.address is not None
+            base = f"http://127.0.0.1:{app.http.address[1]}/asterisk/rawman"
+            login = f"{base}?action=login&username=admin&secret=adminpass"
+            async with client.get(login) as reply:
+                cookie = reply.headers["Set-Cookie"].split('"')[1]
+            for _ in range(6):
+                async with aiohttp.ClientSession() as anonymous, anonymous.get(base) as reply:
+                    assert reply.status == 200
+            assert len(app.http.sessions.by_id) <= 3
+            headers = {"Cookie": f"mansession_id={cookie}"}
+            async with client.get(f"{base}?action=ping", headers=headers) as reply:
+                assert "Pong" in await reply.text()
+
+    run(scenario())

@@ -29,6 +29,7 @@ UNAUTHENTICATED_TIMEOUT = 5  # seconds an HTTP session that has not logged in li
 WAIT_MARGIN = 10  # a WaitEvent ends this long before its session would expire
 NONCE_LIFETIME = 62  # seconds a digest nonce stays good
 MAX_NONCES = 10_000  # digest nonces handed out and not yet used, at most
+MAX_SESSIONS = 20_000  # HTTP sessions at once; past it, idle ones not logged in go first
 
 
 class HttpLink:
@@ -162,15 +163,19 @@ class HttpSession(Session):
         limit = max(self.expires - self.manager.clock() - WAIT_MARGIN, 0.0)
         if timeout is None or not timeout <= limit:
             timeout = limit
-        return asyncio.ensure_future(self._collect(timeout, action_id))
+        waiter: asyncio.Future[None] = self.manager.loop.create_future()
+        if self.events:
+            waiter.set_result(None)
+        else:
+            self.waiter = waiter  # from now on an event, or another request, ends the wait
+        return asyncio.ensure_future(self._collect(waiter, timeout, action_id))
 
-    async def _collect(self, timeout: float, action_id: str) -> Response:
-        if not self.events:
-            waiter: asyncio.Future[None] = self.manager.loop.create_future()
-            self.waiter = waiter
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(waiter, timeout)
-            self.waiter = None
+    async def _collect(
+        self, waiter: asyncio.Future[None], timeout: float, action_id: str
+    ) -> Response:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(waiter, timeout)
+        self.waiter = None
         queued = b"".join(self.events).decode("utf-8", "surrogateescape")
         self.events.clear()
         self.events_size = 0
@@ -206,11 +211,20 @@ class HttpSessions:
         return session
 
     def create(self, local: tuple[str, int], remote: tuple[str, int]) -> HttpSession:
+        if len(self.by_id) >= MAX_SESSIONS:
+            self.purge()
+            self._evict(len(self.by_id) - MAX_SESSIONS + 1)
         session = HttpSession(self, self.new_id(), local, remote)
         self.by_id[session.managerid] = session
         self.manager.adopt(session)
         session.touch()
         return session
+
+    def _evict(self, count: int) -> None:
+        """End the ``count`` oldest idle sessions that never logged in."""
+        idle = [s for s in self.by_id.values() if not s.authenticated and s.in_use == 0]
+        for session in idle[:count]:
+            session.close()
 
     def forget(self, session: HttpSession) -> None:
         if self.by_id.get(session.managerid) is session:
