@@ -18,6 +18,7 @@ from .pbx.core import PBX
 from .pbx.features import Features, load_features
 from .pbx.parking import parking_of
 from .techs.local import LocalTechnology
+from .transport.http import HttpManager, start_http
 from .transport.tcp import listen, tls_context
 
 log = logging.getLogger("pbxd")
@@ -54,6 +55,7 @@ class Application:
             self.pbx, directories.astlogdir, load_settings(configuration.directory)
         )
         self.servers: list[asyncio.Server] = []
+        self.http: HttpManager | None = None
         self.stopped = asyncio.Event()
 
     def _reload_dialplan(self) -> str:
@@ -94,6 +96,8 @@ class Application:
                 self.servers.append(
                     await listen(self.manager, settings.tlsbindaddr, settings.tlsport, context)
                 )
+        http_conf = self.configuration.files.get("http.conf")
+        self.http = await start_http(self.manager, http_conf, self.configuration.http_port)
 
     async def stop(self, restart: bool = False) -> None:
         self.pbx.shutdown(restart)
@@ -104,6 +108,8 @@ class Application:
             server.close()
         for server in self.servers:
             await server.wait_closed()
+        if self.http is not None:
+            await self.http.stop()
         if self.pbx.astdb is not None:
             self.pbx.astdb.close()
         self.cdr.close()
@@ -137,6 +143,8 @@ async def serve(configuration: Configuration, ready: str = "") -> None:
     loop = asyncio.get_running_loop()
     app = Application(configuration, loop)
     await app.start()
+    if app.http is not None and app.http.address is not None:
+        print("pbxd: HTTP manager listening on {}:{}".format(*app.http.address), flush=True)
     address = app.ami_address
     if address is not None:
         print(f"pbxd: AMI listening on {address[0]}:{address[1]}", flush=True)

@@ -47,6 +47,9 @@ def pbxd_main(argv: list[str] | None = None) -> int:
         "--ami-port", type=int, help="override manager.conf's port (0 picks a free one)"
     )
     serve.add_argument("--ami-bind", help="override manager.conf's bindaddr")
+    serve.add_argument(
+        "--http-port", type=int, help="override http.conf's bindport (0 picks a free one)"
+    )
     serve.add_argument("--no-uvloop", action="store_true", help="use the standard asyncio loop")
     serve.add_argument(
         "--allow-system",
@@ -92,6 +95,7 @@ def pbxd_main(argv: list[str] | None = None) -> int:
         return 1
     override(configuration, args.ami_port, args.ami_bind)
     configuration.allow_system = args.allow_system
+    configuration.http_port = args.http_port
     coro = run_server(configuration, banner)
     if args.no_uvloop:
         asyncio.run(coro)

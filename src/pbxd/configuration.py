@@ -25,6 +25,7 @@ class Configuration:
     manager: ManagerSettings
     dialplan: Dialplan | None = None
     allow_system: bool = False  # pbxd serve --allow-system: System() may run commands
+    http_port: int | None = None  # pbxd serve --http-port: overrides http.conf's bindport
     files: dict[str, ConfigFile] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 

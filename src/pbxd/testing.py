@@ -49,6 +49,7 @@ async def running_pbxd(
     if configuration.errors:
         raise ValueError("; ".join(str(problem) for problem in configuration.errors))
     override(configuration, 0, "127.0.0.1")
+    configuration.http_port = 0
     app = Application(configuration, asyncio.get_running_loop(), clock)
     await app.start()
     try:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from support import TRANSCRIPTS_DIR
+from support.http_replay import HttpReplay, is_http
 from support.replay import IgnoreEvent, Replay, Skip
 from support.server import PbxdProcess
 from support.transcript import TokenMap, Transcript, load, load_all, normalise, parse
@@ -29,7 +30,6 @@ SCENARIO_SKIPS: dict[str, tuple[int, str]] = {
     "20_mailbox": (4, "MailboxCount/MailboxStatus (voicemail)"),
     "21_queue": (4, "Queue* actions and queue events"),
     "22_sip_iax_peers": (4, "SIP/IAX peer actions"),
-    "29_http_rawman": (6, "HTTP manager (/rawman, /manager, /mxml, /arawman)"),
 }
 
 #: Single sent actions (and the server's answer to them) left out of a scenario that runs.
@@ -75,7 +75,11 @@ def _replayable() -> list[object]:
 def test_transcript(path: Path, reference_pbxd: PbxdProcess) -> None:
     """pbxd answers the recorded client exactly as Asterisk did."""
     transcript = load(path)
-    replay = Replay(transcript, *reference_pbxd.address, STEP_SKIPS, SECRETS, IGNORED_EVENTS)
+    replay: Replay | HttpReplay
+    if is_http(transcript):
+        replay = HttpReplay(transcript, reference_pbxd.host, reference_pbxd.http_port)
+    else:
+        replay = Replay(transcript, *reference_pbxd.address, STEP_SKIPS, SECRETS, IGNORED_EVENTS)
     try:
         replay.run()
     except AssertionError as exc:

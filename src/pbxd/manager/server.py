@@ -101,6 +101,7 @@ class Manager:
         remote: tuple[str, int],
         fd: int = -1,
         transport_name: str = "TCP",
+        banner: bool = True,
     ) -> Session | None:
         """A new connection; None when ``authlimit`` unauthenticated sessions already wait."""
         if self.unauthenticated >= self.settings.authlimit:
@@ -109,18 +110,24 @@ class Manager:
         session = Session(self, link, local, remote, fd, transport_name)
         self.sessions[session.id] = session
         self.unauthenticated += 1
-        session.start()
+        session.start(banner)
         return session
 
+    def adopt(self, session: Session) -> None:
+        """A session made by its transport (HTTP): listed, not counted against authlimit."""
+        self.sessions[session.id] = session
+
     def session_authenticated(self, session: Session) -> None:
-        self.unauthenticated -= 1
+        if session.gated:
+            self.unauthenticated -= 1
 
     def session_closed(self, session: Session) -> None:
         if self.sessions.pop(session.id, None) is None:
             return
         self.hub.forget(session)
         if not session.authenticated:
-            self.unauthenticated -= 1
+            if session.gated:
+                self.unauthenticated -= 1
         elif session.user is not None and session.user.displayconnects:
             log.info("Manager '%s' logged off from %s", session.username, session.remote[0])
 

@@ -1,0 +1,190 @@
+"""The HTTP manager inside the test's loop: WebSocket JSON sessions, and session expiry
+on the virtual clock (no waiting)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from pbxd.testing import VirtualClock, running_pbxd
+
+from .test_http import HTTP_CONF, MANAGER_CONF
+
+
+@pytest.fixture
+def conf(tmp_path: Path) -> Path:
+    (tmp_path / "manager.conf").write_text(MANAGER_CONF)
+    (tmp_path / "http.conf").write_text(HTTP_CONF)
+    return tmp_path
+
+
+def run(coro: Any) -> None:
+    asyncio.run(asyncio.wait_for(coro, 30))
+
+
+async def next_json(ws: aiohttp.ClientWebSocketResponse, **wanted: str) -> dict[str, Any]:
+    """The next JSON message whose headers include ``wanted``."""
+    while True:
+        message = await ws.receive_json(timeout=5)
+        if all(message.get(key) == value for key, value in wanted.items()):
+            return message
+
+
+async def ws_login(
+    ws: aiohttp.ClientWebSocketResponse, user: str = "admin", secret: str = "adminpass"
+) -> None:
+    await ws.send_json({"Action": "Login", "Username": user, "Secret": secret, "ActionID": "in"})
+    answer = await next_json(ws, ActionID="in")
+    assert answer == {"Response": "Success", "ActionID": "in", "Message": "Authentication accepted"}
+    assert list(answer) == ["Response", "ActionID", "Message"]
+
+
+def test_websocket_carries_ami_as_json(conf: Path) -> None:
+    async def scenario() -> None:
+        async with running_pbxd(conf) as app, aiohttp.ClientSession() as client:
+            assert app.http is not None and app.http.address is not None
+            url = f"http://127.0.0.1:{app.http.address[1]}/asterisk/ws"
+            async with client.ws_connect(url) as ws, client.ws_connect(url) as other:
+                await ws.send_json({"Action": "Ping", "ActionID": "early"})
+                assert await next_json(ws, ActionID="early") == {
+                    "Response": "Error", "ActionID": "early", "Message": "Permission denied"}  # fmt: skip
+                await ws_login(ws)
+                booted = await next_json(ws, Event="FullyBooted")
+                assert list(booted)[:2] == ["Event", "Privilege"]
+                await ws.send_json({"Action": "Ping", "ActionID": 2})
+                pong = await next_json(ws, ActionID="2")
+                assert list(pong) == ["Response", "ActionID", "Ping", "Timestamp"]
+                await ws.send_json({"Action": "Command", "Command": "core show version",
+                                    "ActionID": "c"})  # fmt: skip
+                output = await next_json(ws, ActionID="c")
+                assert output["Message"] == "Command output follows"
+                assert str(output["Output"]).startswith("Asterisk 20.20.1")
+                await ws_login(other)
+                await other.send_json({"Action": "UserEvent", "UserEvent": "FromOther",
+                                       "Header": ["A: 1", "B: 2"]})  # fmt: skip
+                event = await next_json(ws, Event="UserEvent")
+                assert event["UserEvent"] == "FromOther"
+                assert event["Header"] == ["A: 1", "B: 2"]
+                assert list(event)[:2] == ["Event", "Privilege"]
+                await ws.send_json({"Action": "Logoff"})
+                assert (await next_json(ws))["Response"] == "Goodbye"
+                assert (await ws.receive(timeout=5)).type in (
+                    aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)  # fmt: skip
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("frame", "text"),
+    [
+        ("{nope", "Failed to parse message: invalid JSON"),
+        ("[1, 2]", "Failed to parse message: expected a JSON object of headers"),
+        ('{"Action": {"x": 1}}', "Failed to parse message: header values must be"),
+        ('{"Action": "Ping\\r\\nAction: Logoff"}', "a header contains a line break"),
+        (b"\x00binary", "frames must be JSON text"),
+    ],
+)
+def test_websocket_bad_frames(conf: Path, frame: str | bytes, text: str) -> None:
+    async def scenario() -> None:
+        async with running_pbxd(conf) as app, aiohttp.ClientSession() as client:
+            assert app.http is not None and app.http.address is not None
+            url = f"http://127.0.0.1:{app.http.address[1]}/asterisk/ws"
+            async with client.ws_connect(url) as ws:
+                await ws_login(ws)
+                if isinstance(frame, bytes):
+                    await ws.send_bytes(frame)
+                else:
+                    await ws.send_str(frame)
+                error = await next_json(ws, Response="Error")
+                assert text in error["Message"]
+                await ws.send_json({"Action": "Ping", "ActionID": "still"})
+                assert (await next_json(ws, ActionID="still"))["Ping"] == "Pong"
+                await ws.send_json({"Action": "Ping", "X": "a" * 2000})
+                assert (await next_json(ws, Response="Error"))["Message"] == (
+                    "Failed to parse message: line too long")  # fmt: skip
+
+    run(scenario())
+
+
+def test_websocket_permissions_and_filters(conf: Path) -> None:
+    async def scenario() -> None:
+        async with running_pbxd(conf) as app, aiohttp.ClientSession() as client:
+            assert app.http is not None and app.http.address is not None
+            url = f"http://127.0.0.1:{app.http.address[1]}/asterisk/ws"
+            async with client.ws_connect(url) as limited, client.ws_connect(url) as filtered, \
+                    client.ws_connect(url) as admin:  # fmt: skip
+                await ws_login(limited, "limited", "limitedpass")
+                await ws_login(filtered, "filtered", "filteredpass")
+                await ws_login(admin)
+                await limited.send_json({"Action": "Command", "Command": "x", "ActionID": "c"})
+                assert (await next_json(limited, ActionID="c"))["Message"] == "Permission denied"
+                for name in ("Hidden", "Shown"):
+                    await admin.send_json({"Action": "UserEvent", "UserEvent": name})
+                assert (await next_json(filtered, Event="UserEvent"))["UserEvent"] == "Shown"
+                await limited.send_json({"Action": "Ping", "ActionID": "last"})
+                seen = []
+                while (message := await limited.receive_json(timeout=5)).get("ActionID") != "last":
+                    seen.append(message)
+                assert not [m for m in seen if m.get("Event") == "UserEvent"]
+
+    run(scenario())
+
+
+def test_sessions_expire_after_httptimeout(conf: Path) -> None:
+    async def scenario() -> None:
+        clock = VirtualClock()
+        async with running_pbxd(conf, clock=clock) as app, aiohttp.ClientSession() as client:
+            assert app.http is not None and app.http.address is not None
+            base = f"http://127.0.0.1:{app.http.address[1]}/asterisk/rawman"
+
+            async def get(query: str, cookie: str = "") -> tuple[str, str]:
+                headers = {"Cookie": f"mansession_id={cookie}"} if cookie else {}
+                async with client.get(f"{base}?{query}", headers=headers) as reply:
+                    text = await reply.text()
+                    return text, reply.headers["Set-Cookie"].split('"')[1]
+
+            _, anonymous = await get("action=ping")
+            await clock.advance(6)  # not logged in: five seconds
+            _, renewed = await get("action=ping", anonymous)
+            assert renewed != anonymous
+            _, cookie = await get("action=login&username=admin&secret=adminpass")
+            await clock.advance(59)
+            text, same = await get("action=ping", cookie)
+            assert same == cookie and "Pong" in text
+            await clock.advance(59)  # each request starts the 60 s again
+            text, same = await get("action=ping", cookie)
+            assert same == cookie and "Pong" in text
+            await clock.advance(61)
+            text, fresh = await get("action=ping", cookie)
+            assert fresh != cookie
+            assert text == "Response: Error\r\nMessage: Permission denied\r\n\r\n"
+            app.http.sessions.purge()
+            assert list(app.http.sessions.by_id) == [int(fresh, 16)]
+
+    run(scenario())
+
+
+def test_session_count_is_bounded(conf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the cap, idle sessions that never logged in make room; logged-in ones stay."""
+    monkeypatch.setattr("pbxd.manager.http_session.MAX_SESSIONS", 3)
+
+    async def scenario() -> None:
+        async with running_pbxd(conf) as app, aiohttp.ClientSession() as client:
+            assert app.http is not None and app.http.address is not None
+            base = f"http://127.0.0.1:{app.http.address[1]}/asterisk/rawman"
+            login = f"{base}?action=login&username=admin&secret=adminpass"
+            async with client.get(login) as reply:
+                cookie = reply.headers["Set-Cookie"].split('"')[1]
+            for _ in range(6):
+                async with aiohttp.ClientSession() as anonymous, anonymous.get(base) as reply:
+                    assert reply.status == 200
+            assert len(app.http.sessions.by_id) <= 3
+            headers = {"Cookie": f"mansession_id={cookie}"}
+            async with client.get(f"{base}?action=ping", headers=headers) as reply:
+                assert "Pong" in await reply.text()
+
+    run(scenario())
