@@ -11,6 +11,7 @@ from ..pbx.bus import Reloaded, ShuttingDown
 from .cdr_events import CdrEventTranslator
 from .channel_events import ChannelEventTranslator
 from .classic_events import ClassicEventTranslator
+from .devstate_events import ExtensionStatusTranslator
 from .events import EventHub
 from .parking_events import ParkingEventTranslator
 from .privileges import Privilege
@@ -72,6 +73,7 @@ class Manager:
             translator(self),
             ParkingEventTranslator(self),
             CdrEventTranslator(self),
+            ExtensionStatusTranslator(self),
         ):
             pbx.bus.subscribe(subscriber, subscriber.handles)
         pbx.reloaders["manager"] = self.reload
