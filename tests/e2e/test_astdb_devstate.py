@@ -51,7 +51,9 @@ def test_acknowledged_writes_survive_kill_9(reference_conf_dir: Path, tmp_path: 
             assert b"Message: Result will follow" in ami.read_message()
             complete = headers(ami.read_event("DBGetTreeComplete"))
             assert complete["listitems"] == "20"
-            getvar = headers(ami.request(action("Getvar", ("Variable", "DEVICE_STATE(Custom:lamp)"))))
+            getvar = headers(
+                ami.request(action("Getvar", ("Variable", "DEVICE_STATE(Custom:lamp)")))
+            )
             assert getvar["value"] == "BUSY"
             ami.send(action("DeviceStateList"))
             ami.read_message()
