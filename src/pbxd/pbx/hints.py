@@ -135,8 +135,9 @@ class Hints:
                 self.pbx.bus.publish(ExtensionStateChanged(context, exten, "", status))
 
     def device_changed(self, device: str) -> None:
-        """Work out again the hints that name ``device``; announce those that changed."""
-        self.refresh()
+        """Work out again the hints that name ``device``; announce those that changed.
+
+        (:meth:`refresh` comes first, before the device's new state is known.)"""
         for key in self._by_device.get(device.lower(), ()):
             entry = self._hints[key]
             status = self.extension_state(entry.devices)

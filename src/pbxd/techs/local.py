@@ -74,17 +74,32 @@ class LocalTechnology:
         self.pbx = pbx
         self._sequence = itertools.count(1)
         self._pairs: dict[str, set[LocalPair]] = {}  # live pairs by "exten@context"
+        self._targets: dict[str, bool] = {}  # "exten@context" exists? (for one dialplan)
+        self._targets_of: tuple[object, int] | None = None
 
     def device_state(self, resource: str) -> str:
         """``Local/exten@context``: INVALID without the extension, INUSE while a call
         to it runs, else NOT_INUSE."""
         exten, _, context = resource.partition("/")[0].partition("@")
-        context = context or "default"
-        dialplan = self.pbx.dialplan
-        if dialplan is None or not dialplan.exists(context, exten):
+        target = f"{exten}@{context or 'default'}"
+        if not self._exists(target, exten, context or "default"):
             return "INVALID"
-        pairs = self._pairs.get(f"{exten}@{context}", ())
+        pairs = self._pairs.get(target, ())
         return "INUSE" if any(pair.in_use for pair in pairs) else "NOT_INUSE"
+
+    def _exists(self, target: str, exten: str, context: str) -> bool:
+        """Whether the dialplan has exten@context, remembered until the dialplan changes
+        (a device state is worked out at every state change of every Local channel)."""
+        dialplan = self.pbx.dialplan
+        if dialplan is None:
+            return False
+        seen = (dialplan, dialplan.generation)
+        if seen != self._targets_of or len(self._targets) > 4096:
+            self._targets, self._targets_of = {}, seen
+        found = self._targets.get(target)
+        if found is None:
+            found = self._targets[target] = dialplan.exists(context, exten)
+        return found
 
     def _forget(self, pair: LocalPair) -> None:
         key = f"{pair.exten}@{pair.context}"
