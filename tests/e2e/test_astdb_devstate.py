@@ -4,6 +4,7 @@ corrupt database, and a real client library watching hints."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,31 @@ def test_panoramisk_watches_a_hint(reference_server: PbxdProcess) -> None:
         ("300", "default", "1", "InUse"),
         ("300", "default", "0", "Idle"),
     ]
+
+
+def test_locked_database_fails_writes_without_stalling(
+    reference_conf_dir: Path, tmp_path: Path
+) -> None:
+    server = _start(reference_conf_dir, tmp_path)
+    try:
+        with AmiSocket(*server.address) as ami:
+            ami.login()
+            ami.request(action("DBPut", ("Family", "f"), ("Key", "before"), ("Val", "1")))
+            holder = sqlite3.connect(tmp_path / "db" / "astdb.sqlite3", isolation_level=None)
+            holder.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
+            try:
+                put = headers(ami.request(action("DBPut", ("Family", "f"), ("Key", "k"))))
+                assert (put["response"], put["message"]) == ("Error", "Failed to update entry")
+                assert b"Ping: Pong" in ami.request(action("Ping"))
+                ami.send(action("DBGet", ("Family", "f"), ("Key", "before")))
+                assert b"Result will follow" in ami.read_message()
+                assert b"Val: 1\r\n" in ami.read_message()  # reading still works (WAL)
+                ami.read_event("DBGetComplete")
+            finally:
+                holder.execute("ROLLBACK")
+                holder.close()
+            put = headers(ami.request(action("DBPut", ("Family", "f"), ("Key", "k"))))
+            assert put["message"] == "Updated database successfully"
+    finally:
+        server.stop()
+    assert "database is locked" in server.stderr_text()
