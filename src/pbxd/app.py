@@ -41,6 +41,7 @@ class Application:
         self.pbx.astdb = open_astdb(configuration)
         self.pbx.features = Features(self.pbx, load_features(configuration.directory))
         self.pbx.reloaders["features"] = self._reload_features
+        self.pbx.devices.load_custom()  # Custom: device states kept in the ASTdb
         self.pbx.reloaders["pbx_config"] = self._reload_dialplan
         self.manager = Manager(
             configuration.manager,
@@ -116,12 +117,17 @@ class Application:
         self.stopped.set()
 
 
+#: How long an ASTdb statement waits for a lock another process holds (it runs on the
+#: event loop: a locked file answers with an error rather than stall every session).
+ASTDB_BUSY_TIMEOUT = 0.25
+
+
 def open_astdb(configuration: Configuration) -> AstDB | None:
     """The ASTdb at ``astdbdir/astdb.sqlite3`` (created if missing); None if it cannot open."""
     path = configuration.directories.astdbdir / "astdb.sqlite3"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return AstDB(path)
+        return AstDB(path, timeout=ASTDB_BUSY_TIMEOUT)
     except (OSError, AstDBError, sqlite3.Error) as exc:
         log.error("ASTdb %s not opened: %s", path, exc)
         return None

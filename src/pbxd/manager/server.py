@@ -11,6 +11,7 @@ from ..pbx.bus import Reloaded, ShuttingDown
 from .cdr_events import CdrEventTranslator
 from .channel_events import ChannelEventTranslator
 from .classic_events import ClassicEventTranslator
+from .devstate_events import ExtensionStatusTranslator
 from .events import EventHub
 from .parking_events import ParkingEventTranslator
 from .privileges import Privilege
@@ -74,6 +75,7 @@ class Manager:
             ParkingEventTranslator(self),
             CdrEventTranslator(self),
             TransferEventTranslator(self),
+            ExtensionStatusTranslator(self),
         ):
             subscriber.subscribe_to(pbx.bus)
         pbx.reloaders["manager"] = self.reload

@@ -1,0 +1,34 @@
+"""Hint state changes turned into ExtensionStatus events (class ``call``).
+
+AMI 9 carries Exten, Context, Hint, Status and StatusText; the classic dialect the 1.4
+form (Exten, Context, Status). DeviceStateChange itself is the channel translator's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..pbx.hints import ExtensionStateChanged
+from .actions.extensions import extension_fields
+from .privileges import Privilege
+
+if TYPE_CHECKING:
+    from .server import Manager
+
+CALL = int(Privilege.CALL)
+
+
+class ExtensionStatusTranslator:
+    """Subscribed to the PBX bus next to the channel translator."""
+
+    handles = frozenset({ExtensionStateChanged})
+
+    def __init__(self, manager: Manager) -> None:
+        self.manager = manager
+        self.classic = manager.settings.classic
+
+    def __call__(self, event: ExtensionStateChanged) -> None:
+        fields = extension_fields(event.exten, event.context, event.hint, event.status)
+        if self.classic:
+            fields = [fields[0], fields[1], fields[3]]
+        self.manager.hub.publish("ExtensionStatus", CALL, [f"{k}: {v}" for k, v in fields])
