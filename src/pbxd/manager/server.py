@@ -19,6 +19,7 @@ from .registry import ACTIONS, ActionRegistry, ActionSpec
 from .security import SecurityEvents
 from .session import Link, Session
 from .transfer_events import TransferEventTranslator
+from .translation import subscribe
 
 if TYPE_CHECKING:
     from ..pbx.core import PBX
@@ -77,7 +78,7 @@ class Manager:
             TransferEventTranslator(self),
             ExtensionStatusTranslator(self),
         ):
-            subscriber.subscribe_to(pbx.bus)
+            subscribe(pbx.bus, subscriber)
         pbx.reloaders["manager"] = self.reload
         register_cli(self)
 
