@@ -16,6 +16,7 @@ from .pbx.cdr import CdrEngine, load_settings
 from .pbx.clock import Clock
 from .pbx.core import PBX
 from .pbx.parking import parking_of
+from .pbx.voicemail import configure as configure_voicemail
 from .techs.local import LocalTechnology
 from .transport.tcp import listen, tls_context
 
@@ -49,6 +50,9 @@ class Application:
         self.recorder = recording.configure(self.pbx, directories.monitor_dir)
         self.cdr = CdrEngine(
             self.pbx, directories.astlogdir, load_settings(configuration.directory)
+        )
+        self.voicemail = configure_voicemail(
+            self.pbx, configuration.directory, directories.astspooldir
         )
         self.servers: list[asyncio.Server] = []
         self.stopped = asyncio.Event()

@@ -17,6 +17,7 @@ from .privileges import Privilege
 from .registry import ACTIONS, ActionRegistry, ActionSpec
 from .security import SecurityEvents
 from .session import Link, Session
+from .voicemail_events import VoicemailEventTranslator
 
 if TYPE_CHECKING:
     from ..pbx.core import PBX
@@ -72,6 +73,7 @@ class Manager:
             translator(self),
             ParkingEventTranslator(self),
             CdrEventTranslator(self),
+            VoicemailEventTranslator(self),
         ):
             pbx.bus.subscribe(subscriber, subscriber.handles)
         pbx.reloaders["manager"] = self.reload

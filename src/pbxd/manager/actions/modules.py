@@ -27,6 +27,7 @@ PROVIDED_MODULES = frozenset(
         "app_system",
         "app_userevent",
         "app_verbose",
+        "app_voicemail",
         "cdr_csv",
         "cdr_manager",
         "func_callerid",

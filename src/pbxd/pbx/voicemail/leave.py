@@ -1,0 +1,230 @@
+"""Leaving a message (the VoiceMail application's work): greeting, beep, recording,
+then the message filed in each mailbox with its information file.
+
+The recording is a WAV file (the recording module's ``WavWriter``) of the caller's audio for
+as long as the caller spoke: it ends when the caller hangs up, presses ``#`` (or ``0``/``*``
+to leave), or ``maxsecs`` is reached. pbxd channels carry no audio yet, so it holds silence
+of exactly that length.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..channel import ChannelState
+from ..flag import wait_any
+from ..recording import RATE, RecordingError, WavWriter
+from .dtmf import DigitReader
+from .prompts import stream, stream_all
+from .service import split_mailbox, split_mailboxes
+from .spool import INBOX, URGENT, SpoolError, origdate, render_info
+
+if TYPE_CHECKING:
+    from ..channel import Channel
+    from .service import Voicemail
+    from .settings import Mailbox
+
+log = logging.getLogger("pbxd.voicemail")
+_MSG_IDS = itertools.count()
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveOptions:
+    busy: bool = False  # b: the busy greeting
+    unavailable: bool = False  # u: the unavailable greeting
+    silent: bool = False  # s: no instructions
+    urgent: bool = False  # U
+    priority: bool = False  # P
+    beep: str = "beep"  # t([tone]): another beep, or none
+
+
+def merged_callerid(name: str, number: str) -> str:
+    """Asterisk's ``ast_callerid_merge`` with ``Unknown`` for nobody."""
+    if name and number:
+        return f'"{name}" <{number}>'
+    return name or number or "Unknown"
+
+
+def new_msg_id(moment: float) -> str:
+    return f"{int(moment)}-{next(_MSG_IDS):08x}"
+
+
+async def leave_voicemail(
+    service: Voicemail, channel: Channel, spec: str, options: LeaveOptions
+) -> str:
+    """Run VoiceMail on ``channel`` for the mailboxes of ``spec``; returns VMSTATUS."""
+    first, *others = split_mailboxes(spec) or [split_mailbox(spec)]
+    user = service.find(first[1], first[0])
+    if user is None:
+        log.warning("No entry in voicemail config file for '%s'", first[0])
+        return "FAILED"
+    with DigitReader(channel) as reader:
+        return await _leave(service, channel, reader, user, others, options)
+
+
+async def _leave(
+    service: Voicemail,
+    channel: Channel,
+    reader: DigitReader,
+    user: Mailbox,
+    others: list[tuple[str, str]],
+    options: LeaveOptions,
+) -> str:
+    escape = "#" + ("*" if _exists(channel, "a") else "")
+    if user.operator and _exists(channel, "o"):
+        escape += "0"
+    result = await _greeting(service, reader, user, options, escape)
+    if result == "#":
+        result = ""
+    elif result == "" and not options.silent and user.maxmsg != 0:
+        result = await stream(reader, "vm-intro", escape)
+        result = "" if result == "#" else result
+    if result is None:
+        return "FAILED"
+    if result in ("*", "0"):
+        channel.context = user.exitcontext or channel.context
+        channel.exten, channel.priority = ("a" if result == "*" else "o"), 1
+        channel.jumped = True
+        return "USEREXIT"
+    if user.maxmsg == 0:  # a greetings-only mailbox
+        return "SUCCESS"
+    if channel.state != ChannelState.UP:
+        channel.set_state(ChannelState.UP)
+    spool = service.spool
+    if spool.count(user.context, user.mailbox, INBOX) >= user.maxmsg:
+        await stream(reader, "vm-mailboxfull")
+        log.warning("No more messages possible")
+        return "FAILED"
+    if options.beep and await stream(reader, options.beep) is None:
+        return "FAILED"
+    try:
+        staging = spool.tmp_dir(user.context, user.mailbox)
+        handle, txt_name = tempfile.mkstemp(dir=staging)
+        os.close(handle)
+    except (OSError, SpoolError) as exc:
+        log.error("Unable to create message file: %s", exc)
+        await stream(reader, "vm-mailboxfull")
+        return "FAILED"
+    txt = Path(txt_name)
+    wav = txt.with_name(txt.name + ".wav")
+    flag = "Urgent" if options.urgent and user.leaveurgent else "PRIORITY" if options.priority else ""
+    clock = channel.pbx.clock
+    started = clock()
+    info = {
+        "origmailbox": user.mailbox,
+        "context": channel.context,
+        "macrocontext": "",
+        "exten": channel.exten,
+        "rdnis": channel.get_variable("REDIRECTING_FROM_NUM") or "unknown",
+        "priority": str(channel.priority),
+        "callerchan": channel.name,
+        "callerid": merged_callerid(channel.caller.name, channel.caller.number),
+        "origdate": origdate(started),
+        "origtime": str(int(started)),
+        "category": channel.get_variable("VM_CATEGORY") or "",
+        "msg_id": new_msg_id(started),
+    }
+    ended = await _record(reader, user.maxsecs)
+    duration = int(round(clock() - started))
+    try:
+        writer = WavWriter(wav)
+        writer.write_silence(int(round((clock() - started) * RATE)))
+        writer.close()
+        info["flag"] = flag
+        if duration < user.minsecs:
+            log.info(
+                "Recording was %d seconds long but needs to be at least %d - abandoning",
+                duration, user.minsecs,
+            )  # fmt: skip
+            _discard(txt, wav)
+            return "FAILED"
+        info["duration"] = str(duration)
+        txt.write_text(render_info(info), "utf-8")
+    except (OSError, RecordingError) as exc:
+        log.error("Voicemail for %s not stored: %s", user.mailbox_id, exc)
+        _discard(txt, wav)
+        return "FAILED"
+    folder = URGENT if flag == "Urgent" else INBOX
+    try:
+        message = spool.file({"wav": wav, "txt": txt}, user.context, user.mailbox, folder)
+    except SpoolError as exc:
+        log.error("%s. Voicemail will be lost.", exc)
+        _discard(txt, wav)
+        return "FAILED"
+    channel.set_variable("VM_MESSAGEFILE", str(message.path))
+    snapshot = channel.snapshot()
+    for box, context in others:
+        recipient = service.find(context, box)
+        if recipient is None:
+            continue
+        if spool.count(recipient.context, recipient.mailbox, INBOX) >= recipient.maxmsg:
+            log.warning("Mailbox %s is full", recipient.mailbox_id)
+            continue
+        try:
+            spool.copy(message, recipient.context, recipient.mailbox, folder)
+        except SpoolError as exc:
+            log.error("Copy of the message to %s failed: %s", recipient.mailbox_id, exc)
+            continue
+        service.notify(recipient.mailbox, recipient.context, snapshot)
+    service.notify(user.mailbox, user.context, snapshot)
+    if ended == "#" and not channel.hangup_requested:
+        await stream(reader, "vm-goodbye")
+    return "SUCCESS"
+
+
+async def _greeting(
+    service: Voicemail, reader: DigitReader, user: Mailbox, options: LeaveOptions, escape: str
+) -> str | None:
+    """The busy/unavailable greeting (the mailbox's own recording, its temporary greeting,
+    or one put together from prompts)."""
+    box_dir = service.spool.box_dir(user.context, user.mailbox)
+    temporary = box_dir / "temp"
+    kind = "busy" if options.busy else "unavail" if options.unavailable else ""
+    if _has_sound(temporary):
+        return await stream(reader, str(temporary), escape)
+    if not kind:
+        return ""
+    if _has_sound(box_dir / kind):
+        return await stream(reader, str(box_dir / kind), escape)
+    digits = [f"digits/{c}" for c in user.mailbox if c.isdigit()]
+    ending = "vm-isonphone" if options.busy else "vm-isunavail"
+    return await stream_all(reader, ["vm-theperson", *digits, ending], escape)
+
+
+async def _record(reader: DigitReader, maxsecs: int) -> str | None:
+    """Until ``#`` (or ``*``/``0``), hangup (None) or ``maxsecs``; returns the ending digit."""
+    channel = reader.channel
+    clock = channel.pbx.clock
+    deadline = clock() + maxsecs if maxsecs > 0 else None
+    while True:
+        while reader.pending:
+            digit = reader.pending.popleft()
+            if digit in "#*0":
+                return digit
+        if channel.hangup_requested:
+            return None
+        left = None if deadline is None else deadline - clock()
+        if left is not None and left <= 0:
+            return ""
+        reader.arrived.clear()
+        await wait_any((reader.arrived, channel.hung_up), left, clock)
+
+
+def _has_sound(base: Path) -> bool:
+    return any(p.suffix != ".txt" for p in base.parent.glob(base.name + ".*"))
+
+
+def _exists(channel: Channel, exten: str) -> bool:
+    dialplan = channel.pbx.dialplan
+    return dialplan is not None and dialplan.exists(channel.context, exten, 1, channel.caller.number)
+
+
+def _discard(*paths: Path) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)

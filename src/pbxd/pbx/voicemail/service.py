@@ -1,0 +1,223 @@
+"""The voicemail system of one PBX: users from voicemail.conf, messages in the spool, and
+the message-waiting state of every mailbox.
+
+Every change of a mailbox's counts is published on the PBX bus as :class:`MailboxChanged`
+(the manager makes it ``MessageWaiting``; a SIP stack sends MWI NOTIFYs from it). Counts come
+from the spool itself each time, so files changed by other programs are seen; with
+``pollmailboxes = yes`` the spool is also checked every ``pollfreq`` seconds on the PBX clock
+(a folder whose modification time did not change is not listed again), and VoicemailRefresh
+checks at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from ...config.conf import Problem, load
+from ..bus import ShuttingDown
+from .settings import Mailbox, VoicemailSettings, load_settings
+from .spool import INBOX, OLD, URGENT, Spool
+
+if TYPE_CHECKING:
+    from ..channel import ChannelSnapshot
+    from ..clock import TimerHandle
+    from ..core import PBX
+
+log = logging.getLogger("pbxd.voicemail")
+
+CONFIG_FILE = "voicemail.conf"
+_COUNTED = (URGENT, INBOX, OLD)
+_SEPARATORS = re.compile(r"[,&]")
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxChanged:
+    """A mailbox's message counts, published whenever they change (and when a channel has
+    finished with the mailbox: ``channel`` is then set).
+
+    ``new`` counts INBOX only; MWI's "new" is ``new + urgent`` (see ``waiting_new``).
+    """
+
+    mailbox: str
+    context: str
+    new: int
+    old: int
+    urgent: int
+    channel: ChannelSnapshot | None = None
+
+    @property
+    def mailbox_id(self) -> str:
+        return f"{self.mailbox}@{self.context}"
+
+    @property
+    def waiting_new(self) -> int:
+        """New messages as message-waiting indication counts them (INBOX and Urgent)."""
+        return self.new + self.urgent
+
+
+class Counts(NamedTuple):
+    urgent: int = 0
+    new: int = 0
+    old: int = 0
+
+
+def split_mailbox(text: str) -> tuple[str, str]:
+    """``1234@ctx`` -> (``1234``, ``ctx``); the context defaults to ``default``."""
+    box, _, context = text.strip().partition("@")
+    return box.strip(), context.strip() or "default"
+
+
+def split_mailboxes(spec: str) -> list[tuple[str, str]]:
+    """Several mailboxes joined by ``,`` or ``&``; empty parts are skipped."""
+    return [split_mailbox(part) for part in _SEPARATORS.split(spec) if part.split("@")[0].strip()]
+
+
+class Voicemail:
+    def __init__(self, pbx: PBX, config_dir: Path | None, spool_dir: Path) -> None:
+        self.pbx = pbx
+        self.config_path = Path(config_dir) / CONFIG_FILE if config_dir is not None else None
+        self.spool = Spool(Path(spool_dir) / "voicemail")
+        self.settings = VoicemailSettings()
+        self.states: dict[tuple[str, str], Counts] = {}  # last published, by (context, box)
+        self._mtimes: dict[tuple[str, str], tuple[float, ...]] = {}
+        self._timer: TimerHandle | None = None
+        pbx.bus.subscribe(lambda _: self._stop_polling(), (ShuttingDown,))
+
+    # -- configuration -------------------------------------------------------------------
+
+    def load(self) -> bool:
+        """Read voicemail.conf; False (the old users stay) if the file has errors."""
+        problems: list[Problem] = []
+        config = None
+        if self.config_path is not None and self.config_path.exists():
+            config = load(self.config_path, include_root=self.config_path.parent)
+            problems.extend(config.problems)
+        if any(p.severity == "error" for p in problems):
+            for problem in problems:
+                log.error("%s", problem)
+            log.error("Config file %s is in an invalid format.  Aborting.", CONFIG_FILE)
+            return False
+        settings = load_settings(config, problems)
+        for problem in problems:
+            log.warning("%s", problem)
+        self.settings = settings
+        for user in settings.users:
+            self.notify(user.mailbox, user.context)  # as Asterisk does for every mailbox loaded
+        self._schedule_poll()
+        return True
+
+    def reload(self) -> str:
+        return "Success" if self.load() else "Error"
+
+    def find(self, context: str, mailbox: str) -> Mailbox | None:
+        return self.settings.find(context, mailbox)
+
+    # -- counts --------------------------------------------------------------------------
+
+    def counts(self, mailbox: str, context: str = "default") -> Counts:
+        spool = self.spool
+        return Counts(*(spool.count(context, mailbox, folder) for folder in _COUNTED))
+
+    def inbox_count(self, spec: str) -> Counts:
+        """Urgent, new and old messages of one or several mailboxes (summed)."""
+        total = Counts()
+        for box, context in split_mailboxes(spec):
+            counts = self.counts(box, context)
+            total = Counts(*(a + b for a, b in zip(total, counts, strict=True)))
+        return total
+
+    def has_new(self, spec: str) -> bool:
+        """Whether any of the mailboxes has messages in INBOX or Urgent."""
+        return any(
+            self.spool.count(context, box, INBOX) or self.spool.count(context, box, URGENT)
+            for box, context in split_mailboxes(spec)
+        )
+
+    # -- message waiting -----------------------------------------------------------------
+
+    def notify(
+        self,
+        mailbox: str,
+        context: str,
+        channel: ChannelSnapshot | None = None,
+        only_if_changed: bool = False,
+    ) -> Counts:
+        """Count the mailbox again and publish its state (always, unless ``only_if_changed``)."""
+        key = (context.lower(), mailbox.lower())
+        self._mtimes[key] = self.spool.folder_mtimes(context, mailbox, _COUNTED)
+        counts = self.counts(mailbox, context)
+        if only_if_changed and self.states.get(key) == counts:
+            return counts
+        self.states[key] = counts
+        self.pbx.bus.publish(
+            MailboxChanged(mailbox, context, counts.new, counts.old, counts.urgent, channel)
+        )
+        return counts
+
+    def poll(self, context: str = "", mailbox: str = "", force: bool = False) -> int:
+        """Check the known mailboxes (of ``context``, or that one ``mailbox``) for changes
+        made on disk, publishing those whose counts changed; returns how many did.
+
+        A mailbox whose folders kept their modification times is not counted again
+        unless ``force``."""
+        boxes = {user.key: (user.mailbox, user.context) for user in self.settings.users}
+        for known_context, box in self.states:
+            boxes.setdefault((known_context, box), (box, known_context))
+        if context and mailbox:
+            boxes.setdefault((context.lower(), mailbox.lower()), (mailbox, context))
+        changed = 0
+        for key, (box, box_context) in boxes.items():
+            if (context and key[0] != context.lower()) or (mailbox and key[1] != mailbox.lower()):
+                continue
+            mtimes = self.spool.folder_mtimes(box_context, box, _COUNTED)
+            if not force and self._mtimes.get(key) == mtimes and key in self.states:
+                continue
+            before = self.states.get(key)
+            if self.notify(box, box_context, only_if_changed=True) != before:
+                changed += 1
+        return changed
+
+    def _schedule_poll(self) -> None:
+        self._stop_polling()
+        if self.settings.pollmailboxes:
+            self._timer = self.pbx.clock.call_later(self.settings.pollfreq, self._tick)
+
+    def _tick(self) -> None:
+        self._timer = None
+        try:
+            self.poll()
+        finally:
+            self._schedule_poll()
+
+    def _stop_polling(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+_SERVICES: weakref.WeakKeyDictionary[PBX, Voicemail] = weakref.WeakKeyDictionary()
+
+
+def configure(pbx: PBX, config_dir: Path | None, spool_dir: Path) -> Voicemail:
+    """Give ``pbx`` its voicemail (voicemail.conf in ``config_dir``, messages under
+    ``spool_dir/voicemail``), loaded, with its CLI commands and the ``app_voicemail`` reloader."""
+    from .cli import register_cli
+
+    service = Voicemail(pbx, config_dir, spool_dir)
+    first = pbx not in _SERVICES
+    _SERVICES[pbx] = service
+    if first:
+        register_cli(pbx)
+    pbx.reloaders["app_voicemail"] = service.reload
+    service.load()
+    return service
+
+
+def voicemail_of(pbx: PBX) -> Voicemail | None:
+    """The PBX's voicemail, if the application configured one."""
+    return _SERVICES.get(pbx)
