@@ -84,7 +84,7 @@ class Voicemail:
         self.spool = Spool(Path(spool_dir) / "voicemail")
         self.settings = VoicemailSettings()
         self.states: dict[tuple[str, str], Counts] = {}  # last published, by (context, box)
-        self._mtimes: dict[tuple[str, str], tuple[float, ...]] = {}
+        self._mtimes: dict[tuple[str, str], tuple[int, ...]] = {}
         self._timer: TimerHandle | None = None
         pbx.bus.subscribe(lambda _: self._stop_polling(), (ShuttingDown,))
 

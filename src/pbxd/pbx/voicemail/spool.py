@@ -114,7 +114,12 @@ class Spool:
         self.root = Path(root)
 
     def box_dir(self, context: str, mailbox: str) -> Path:
-        return self.root / (context or "default") / mailbox
+        """``<root>/<context>/<mailbox>``; SpoolError for a name that would leave the spool."""
+        context = context or "default"
+        for part in (context, mailbox):
+            if not part or part in (".", "..") or "/" in part or "\0" in part:
+                raise SpoolError(f"Invalid mailbox {mailbox}@{context}")
+        return self.root / context / mailbox
 
     def folder_dir(self, context: str, mailbox: str, folder: str) -> Path:
         return self.box_dir(context, mailbox) / folder
@@ -133,20 +138,27 @@ class Spool:
         return sorted(int(m[1]) for name in names if (m := _MESSAGE.match(name)))
 
     def count(self, context: str, mailbox: str, folder: str) -> int:
-        return len(self.numbers(self.folder_dir(context, mailbox, folder)))
+        """Messages in a folder; 0 for a mailbox that has none (or cannot exist)."""
+        try:
+            return len(self.numbers(self.folder_dir(context, mailbox, folder)))
+        except SpoolError:
+            return 0
 
-    def folder_mtimes(self, context: str, mailbox: str, folders: Iterable[str]) -> tuple[float, ...]:
+    def folder_mtimes(self, context: str, mailbox: str, folders: Iterable[str]) -> tuple[int, ...]:
         """The folders' modification times (0 for a missing one): a cheap change check."""
         times = []
         for folder in folders:
             try:
                 times.append(self.folder_dir(context, mailbox, folder).stat().st_mtime_ns)
-            except OSError:
+            except (OSError, SpoolError):
                 times.append(0)
         return tuple(times)
 
     def messages(self, context: str, mailbox: str, folder: str) -> list[Message]:
-        directory = self.folder_dir(context, mailbox, folder)
+        try:
+            directory = self.folder_dir(context, mailbox, folder)
+        except SpoolError:
+            return []
         return [self._message(directory, folder, n) for n in self.numbers(directory)]
 
     def _message(self, directory: Path, folder: str, number: int) -> Message:
