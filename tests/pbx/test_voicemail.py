@@ -42,7 +42,7 @@ broken => America/Nowhere
 *99 => 1,Star
 5678 => 0000,Small Box,bob@example.com,,maxmsg=1|maxsecs=3|tz=eastern|bogus=1
 [other]
-42 => 9,Other Box,,,leaveurgent=no
+42 => 9,Other Box,,,leaveurgent=no|operator=yes
 """
 
 EXTENSIONS = """
@@ -52,6 +52,10 @@ exten => 500,1,VoiceMail(1234@default,s)
 exten => 501,1,VoiceMail(5678,su)
 exten => 502,1,VoiceMail(1234&42@other,sU)
 exten => 503,1,VoiceMail(9999,s)
+exten => 504,1,VoiceMail(42@other,s)
+exten => 505,1,VoiceMail(1234)
+exten => o,1,Set(WHERE=operator)
+exten => a,1,Set(WHERE=attendant)
 exten => 600,1,VoiceMailMain(1234@default)
 exten => 700,1,Set(E=${MAILBOX_EXISTS(1234)}${MAILBOX_EXISTS(9999@default)})
  same => n,Set(C=${VMCOUNT(1234@default)}/${VMCOUNT(1234,Old)})
@@ -238,6 +242,36 @@ def test_urgent_message_to_several_mailboxes_and_unknown_mailbox(tmp_path: Path)
         await s.clock.advance(1)
         assert unknown.get_variable("VMSTATUS") == "FAILED"
         assert not s.box("9999", "INBOX").exists()
+
+    run(tmp_path, scenario)
+
+
+def test_operator_after_the_message_and_attendant_during_the_intro(tmp_path: Path) -> None:
+    async def scenario(s: Setup) -> None:
+        channel = s.call("504")
+        await s.clock.advance(2)
+        s.press(channel, "0")
+        await s.clock.advance(1)
+        assert (channel.get_variable("VMSTATUS"), channel.get_variable("WHERE")) == (
+            "USEREXIT", "operator",
+        )  # fmt: skip
+        assert (s.box("42", "INBOX", "other") / "msg0000.txt").exists()  # kept
+        sounds = tmp_path / "sounds"
+        sounds.mkdir()
+        with wave.open(str(sounds / "vm-intro.wav"), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(8000)
+            wav.writeframes(bytes(32000))  # two seconds
+        s.pbx.sounds_dir = sounds
+        caller = s.call("505", "bob")
+        await s.clock.advance(1)
+        s.press(caller, "*")
+        await s.clock.advance(1)
+        assert (caller.get_variable("VMSTATUS"), caller.get_variable("WHERE")) == (
+            "USEREXIT", "attendant",
+        )  # fmt: skip
+        assert s.service.counts("1234") == (0, 0, 0)
 
     run(tmp_path, scenario)
 

@@ -88,10 +88,7 @@ async def _leave(
     if result is None:
         return "FAILED"
     if result in ("*", "0"):
-        channel.context = user.exitcontext or channel.context
-        channel.exten, channel.priority = ("a" if result == "*" else "o"), 1
-        channel.jumped = True
-        return "USEREXIT"
+        return _user_exit(channel, user, "a" if result == "*" else "o")
     if user.maxmsg == 0:  # a greetings-only mailbox
         return "SUCCESS"
     if channel.state != ChannelState.UP:
@@ -130,7 +127,7 @@ async def _leave(
         "category": channel.get_variable("VM_CATEGORY") or "",
         "msg_id": new_msg_id(started),
     }
-    ended = await _record(reader, user.maxsecs)
+    ended = await _record(reader, user.maxsecs, "#0" if "0" in escape else "#")
     duration = int(round(clock() - started))
     try:
         writer = WavWriter(wav)
@@ -173,9 +170,22 @@ async def _leave(
             continue
         service.notify(recipient.mailbox, recipient.context, snapshot)
     service.notify(user.mailbox, user.context, snapshot)
-    if ended == "#" and not channel.hangup_requested:
+    if channel.hangup_requested:
+        return "SUCCESS"
+    if ended == "0":  # the caller asked for the operator after speaking
+        await stream(reader, "transfer")
+        return _user_exit(channel, user, "o")
+    if ended == "#":
         await stream(reader, "vm-goodbye")
     return "SUCCESS"
+
+
+def _user_exit(channel: Channel, user: Mailbox, exten: str) -> str:
+    """Leave for the ``a`` (``*``) or ``o`` (``0``) extension of the exit context."""
+    channel.context = user.exitcontext or channel.context
+    channel.exten, channel.priority = exten, 1
+    channel.jumped = True
+    return "USEREXIT"
 
 
 async def _greeting(
@@ -197,15 +207,15 @@ async def _greeting(
     return await stream_all(reader, ["vm-theperson", *digits, ending], escape)
 
 
-async def _record(reader: DigitReader, maxsecs: int) -> str | None:
-    """Until ``#`` (or ``*``/``0``), hangup (None) or ``maxsecs``; returns the ending digit."""
+async def _record(reader: DigitReader, maxsecs: int, keys: str) -> str | None:
+    """Until one of ``keys``, hangup (None) or ``maxsecs`` (""); returns the ending digit."""
     channel = reader.channel
     clock = channel.pbx.clock
     deadline = clock() + maxsecs if maxsecs > 0 else None
     while True:
         while reader.pending:
             digit = reader.pending.popleft()
-            if digit in "#*0":
+            if digit in keys:
                 return digit
         if channel.hangup_requested:
             return None
