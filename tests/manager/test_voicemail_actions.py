@@ -159,3 +159,60 @@ def test_any_mailbox_text_is_answered(text: str) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         run(Path(tmp), scenario)
+
+
+def test_box_summary_move_remove_forward_by_message_id(tmp_path: Path) -> None:
+    async def scenario(client: Client, spool: Path) -> None:
+        write_message(spool, "default", "1234", "INBOX", 0, origtime=1795680000)
+        write_message(spool, "default", "1234", "INBOX", 1, origtime=1795680100)
+        write_message(spool, "default", "1234", "Old", 0, origtime=1795680200)
+        bare = spool / "voicemail" / "default" / "1234" / "Urgent"
+        bare.mkdir()
+        (bare / "msg0000.txt").write_text("[message]\ncallerid=Bob\nduration=4\n")  # no msg_id
+        answer = await client.ask("VoicemailBoxSummary", ("Context", "default"), ("Mailbox", "1234"))
+        assert answer[0].lines == [
+            "Response: Success", "ActionID: a", "EventList: start",
+            "Message: Voicemail box detail will follow",
+        ]  # fmt: skip
+        details = answer[1:-1]
+        assert [(d.get("folder"), d.get("id")) for d in details][:3] == [
+            ("INBOX", "1795680000-00000000"), ("INBOX", "1795680100-00000001"),
+            ("Old", "1795680200-00000000"),
+        ]  # fmt: skip
+        assert details[0].lines[2:] == [
+            "Folder: INBOX", 'CallerID: "Alice" <100>', "Date: Thu Nov 26 08:00:00 AM UTC 2026",
+            "Duration: 1", "Flag: ", "ID: 1795680000-00000000",
+        ]  # fmt: skip
+        urgent_id = details[3].get("id")
+        assert details[3].get("folder") == "Urgent" and urgent_id  # one was given to it
+        assert f"msg_id={urgent_id}" in (bare / "msg0000.txt").read_text()
+        assert answer[-1].lines[-2:] == ["EventList: Complete", "ListItems: 4"]
+
+        move = await client.ask("VoicemailMove", ("Context", "default"), ("Mailbox", "1234"),
+                                ("Folder", "inbox"), ("ID", "1795680000-00000000"),
+                                ("ToFolder", "Old"))  # fmt: skip
+        assert move[0].lines == ["Response: Success", "ActionID: a", "Message: Message move successful"]
+        assert move[1].get("event") == "MessageWaiting" and move[1].get("new") == "2"
+        again = await client.ask("VoicemailMove", ("Context", "default"), ("Mailbox", "1234"),
+                                 ("Folder", "INBOX"), ("ID", "1795680000-00000000"),
+                                 ("ToFolder", "Old"))  # fmt: skip
+        assert again[0].get("message") == "Message move failed"
+        remove = await client.ask("VoicemailRemove", ("Context", "default"), ("Mailbox", "1234"),
+                                  ("Folder", "Urgent"), ("ID", urgent_id))  # fmt: skip
+        assert remove[0].get("message") == "Message remove successful"
+        forward = await client.ask(
+            "VoicemailForward", ("Context", "default"), ("Mailbox", "1234"), ("Folder", "Old"),
+            ("ID", "1795680200-00000000"), ("ToContext", "sales"), ("ToMailbox", "7"),
+            ("ToFolder", "INBOX"),
+        )  # fmt: skip
+        assert forward[0].get("message") == "Message forward successful"
+        [count] = await client.ask("MailboxCount", ("Mailbox", "1234,7@sales"))
+        assert (count.get("urgmessages"), count.get("newmessages"), count.get("oldmessages")) == (
+            "0", "2", "2",
+        )  # fmt: skip
+        [missing] = await client.ask("VoicemailForward", ("Context", "default"), ("Mailbox", "1234"))
+        assert missing.get("message") == "Folder not specified, required"
+        [nobody] = await client.ask("VoicemailBoxSummary", ("Context", "default"), ("Mailbox", "9"))
+        assert nobody.get("message") == "There is no voicemail user matching the given user."
+
+    run(tmp_path, scenario)

@@ -1,5 +1,6 @@
 """Voicemail actions: MailboxStatus, MailboxCount (manager.c's, answered from the spool) and
-app_voicemail's VoicemailUsersList, VoicemailUserStatus, VoicemailRefresh."""
+app_voicemail's VoicemailUsersList, VoicemailUserStatus, VoicemailRefresh, VoicemailBoxSummary,
+VoicemailMove, VoicemailRemove, VoicemailForward."""
 
 from __future__ import annotations
 
@@ -175,3 +176,132 @@ def voicemail_refresh(session: Session, message: Message) -> Response:
             mailbox, context = split_mailbox(mailbox)
         service.poll(context, mailbox, force=True)
     return success("Refresh sent")
+
+
+def _required(message: Message, *names: str) -> str | None:
+    """The first missing header, in Asterisk's words."""
+    for name in names:
+        if not message.get(name.lower()):
+            return f"{name} not specified, required"
+    return None
+
+
+@action(
+    "VoicemailBoxSummary",
+    CALL_REPORTING,
+    "Show the mailbox contents of given voicemail user.",
+    description="Retrieves the contents of the given voicemail user's mailbox.",
+    arguments=(
+        Argument("Context", "The context you want to check.", True),
+        Argument("Mailbox", "The mailbox you want to check.", True),
+    ),
+    since="20.5.0, 18.20.0",
+    list_responses=("VoicemailBoxDetail",),
+    final_response="VoicemailBoxDetailComplete",
+    provided_by="app_voicemail",
+)
+def voicemail_box_summary(session: Session, message: Message) -> Response:
+    context, mailbox = message.get("context"), message.get("mailbox")
+    if not context or not mailbox:
+        return error("Need 'Context' and 'Mailbox' parameters.")
+    service = _service(session)
+    user = service.find(context, mailbox) if service is not None else None
+    if service is None or user is None:
+        return success("There is no voicemail user matching the given user.")
+    items = [
+        (
+            "VoicemailBoxDetail",
+            [
+                ("Folder", stored.folder),
+                ("CallerID", stored.info.get("callerid", "")),
+                ("Date", stored.info.get("origdate", "")),
+                ("Duration", stored.info.get("duration", "")),
+                ("Flag", stored.info.get("flag", "")),
+                ("ID", stored.msg_id),
+            ],
+        )
+        for stored in service.summary(user)
+    ]
+    return event_list("Voicemail box detail will follow", items, "VoicemailBoxDetailComplete")
+
+
+#: The answers of the voicemail API actions carry a newline in their Message, as Asterisk's.
+_OUTCOME = {True: "successful\n", False: "failed\n"}
+
+
+@action(
+    "VoicemailMove",
+    Privilege.USER,
+    "Move Voicemail between mailbox folders of given user.",
+    arguments=(
+        Argument("Context", "The context of the Voicemail box.", True),
+        Argument("Mailbox", "The mailbox of the Voicemail box.", True),
+        Argument("Folder", "The Folder containing the message to move.", True),
+        Argument("ID", "The ID of the message to move.", True),
+        Argument("ToFolder", "The Folder to move the message to.", True),
+    ),
+    provided_by="app_voicemail",
+)
+def voicemail_move(session: Session, message: Message) -> Response:
+    missing = _required(message, "Mailbox", "Context", "Folder", "ID", "ToFolder")
+    if missing:
+        return error(missing)
+    service = _service(session)
+    moved = service is not None and service.move_messages(
+        message.get("mailbox"), message.get("context"), message.get("folder"),
+        [message.get("id")], message.get("tofolder"),
+    )  # fmt: skip
+    return success("Message move " + _OUTCOME[moved])
+
+
+@action(
+    "VoicemailRemove",
+    Privilege.USER,
+    "Remove Voicemail from mailbox folder.",
+    arguments=(
+        Argument("Context", "The context of the Voicemail box.", True),
+        Argument("Mailbox", "The mailbox of the Voicemail box.", True),
+        Argument("Folder", "The Folder containing the message to remove.", True),
+        Argument("ID", "The ID of the message to remove.", True),
+    ),
+    provided_by="app_voicemail",
+)
+def voicemail_remove(session: Session, message: Message) -> Response:
+    missing = _required(message, "Mailbox", "Context", "Folder", "ID")
+    if missing:
+        return error(missing)
+    service = _service(session)
+    removed = service is not None and service.remove_messages(
+        message.get("mailbox"), message.get("context"), message.get("folder"), [message.get("id")]
+    )
+    return success("Message remove " + _OUTCOME[removed])
+
+
+@action(
+    "VoicemailForward",
+    Privilege.USER,
+    "Forward Voicemail from one mailbox folder to another between given users.",
+    arguments=(
+        Argument("Context", "The context of the Voicemail box to forward from.", True),
+        Argument("Mailbox", "The mailbox of the Voicemail box to forward from.", True),
+        Argument("Folder", "The Folder containing the message to forward.", True),
+        Argument("ID", "The ID of the message to forward.", True),
+        Argument("ToContext", "The context of the Voicemail box to forward to.", True),
+        Argument("ToMailbox", "The mailbox of the Voicemail box to forward to.", True),
+        Argument("ToFolder", "The Folder to forward the message to.", True),
+    ),
+    provided_by="app_voicemail",
+)
+def voicemail_forward(session: Session, message: Message) -> Response:
+    missing = _required(
+        message, "Mailbox", "Context", "Folder", "ID", "ToMailbox", "ToContext", "ToFolder"
+    )
+    if missing:
+        return error(missing)
+    service = _service(session)
+    forwarded = service is not None and service.forward_messages(
+        (message.get("mailbox"), message.get("context"), message.get("folder")),
+        (message.get("tomailbox"), message.get("tocontext"), message.get("tofolder")),
+        [message.get("id")],
+    )
+    return success("Message forward " + _OUTCOME[forwarded])

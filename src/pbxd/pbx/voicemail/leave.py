@@ -9,7 +9,6 @@ of exactly that length.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import tempfile
@@ -22,7 +21,7 @@ from ..flag import wait_any
 from ..recording import RATE, RecordingError, WavWriter
 from .dtmf import DigitReader
 from .prompts import stream, stream_all
-from .service import split_mailbox, split_mailboxes
+from .service import new_msg_id, split_mailbox, split_mailboxes
 from .spool import INBOX, URGENT, SpoolError, origdate, render_info
 
 if TYPE_CHECKING:
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
     from .settings import Mailbox
 
 log = logging.getLogger("pbxd.voicemail")
-_MSG_IDS = itertools.count()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +47,6 @@ def merged_callerid(name: str, number: str) -> str:
     if name and number:
         return f'"{name}" <{number}>'
     return name or number or "Unknown"
-
-
-def new_msg_id(moment: float) -> str:
-    return f"{int(moment)}-{next(_MSG_IDS):08x}"
 
 
 async def leave_voicemail(

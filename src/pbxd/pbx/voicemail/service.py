@@ -11,6 +11,7 @@ checks at once.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import weakref
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ...config.conf import Problem, load
 from ..bus import ShuttingDown
 from .settings import Mailbox, VoicemailSettings, load_settings
-from .spool import INBOX, OLD, URGENT, Spool
+from .spool import INBOX, OLD, URGENT, Message, Spool, SpoolError, folder_by_name
 
 if TYPE_CHECKING:
     from ..channel import ChannelSnapshot
@@ -33,6 +34,7 @@ log = logging.getLogger("pbxd.voicemail")
 CONFIG_FILE = "voicemail.conf"
 _COUNTED = (URGENT, INBOX, OLD)
 _SEPARATORS = re.compile(r"[,&]")
+_MSG_IDS = itertools.count()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,11 @@ class Counts(NamedTuple):
     urgent: int = 0
     new: int = 0
     old: int = 0
+
+
+def new_msg_id(moment: float) -> str:
+    """A message id as Asterisk makes them: ``<epoch>-<counter as 8 hex digits>``."""
+    return f"{int(moment)}-{next(_MSG_IDS):08x}"
 
 
 def split_mailbox(text: str) -> tuple[str, str]:
@@ -137,6 +144,102 @@ class Voicemail:
             self.spool.count(context, box, INBOX) or self.spool.count(context, box, URGENT)
             for box, context in split_mailboxes(spec)
         )
+
+    # -- messages by id (the voicemail API behind the AMI actions) ----------------------
+
+    def summary(self, user: Mailbox) -> list[Message]:
+        """Every message of the mailbox; one without a ``msg_id`` is given one."""
+        messages = []
+        for message in self.spool.all_messages(user.context, user.mailbox):
+            if message.info and not message.msg_id:
+                try:
+                    message = self.spool.add_msg_id(message, new_msg_id(self.pbx.clock()))
+                except SpoolError as exc:
+                    log.warning("%s", exc)
+            messages.append(message)
+        return messages
+
+    def _by_ids(self, user: Mailbox, folder: str, ids: list[str]) -> list[Message] | None:
+        messages = self.spool.messages(user.context, user.mailbox, folder)
+        found = []
+        for msg_id in ids:
+            match = next((m for m in messages if m.msg_id and m.msg_id == msg_id), None)
+            if match is None:
+                return None
+            found.append(match)
+        return found
+
+    def move_messages(
+        self, mailbox: str, context: str, folder: str, ids: list[str], to_folder: str
+    ) -> bool:
+        """Move messages (by id) to another folder of the mailbox; False if any is missing,
+        a folder or the mailbox is unknown, or the target folder is full."""
+        source, target = folder_by_name(folder), folder_by_name(to_folder)
+        user = self.find(context, mailbox)
+        if source is None or target is None or user is None:
+            return False
+        found = self._by_ids(user, source, ids)
+        if not found:
+            return False
+        ok = True
+        for message in sorted(found, key=lambda m: m.number, reverse=True):
+            try:
+                self.spool.move(message, user.context, user.mailbox, target, user.maxmsg)
+            except SpoolError as exc:
+                log.warning("%s", exc)
+                ok = False
+        self.notify(user.mailbox, user.context)
+        return ok
+
+    def remove_messages(self, mailbox: str, context: str, folder: str, ids: list[str]) -> bool:
+        source = folder_by_name(folder)
+        user = self.find(context, mailbox)
+        if source is None or user is None:
+            return False
+        found = self._by_ids(user, source, ids)
+        if not found:
+            return False
+        ok = True
+        for message in sorted(found, key=lambda m: m.number, reverse=True):
+            try:
+                self.spool.remove(message)
+            except SpoolError as exc:
+                log.warning("%s", exc)
+                ok = False
+        self.notify(user.mailbox, user.context)
+        return ok
+
+    def forward_messages(
+        self,
+        source: tuple[str, str, str],
+        target: tuple[str, str, str],
+        ids: list[str],
+    ) -> bool:
+        """Copy messages (by id) from (mailbox, context, folder) to another mailbox's folder."""
+        from_folder, to_folder = folder_by_name(source[2]), folder_by_name(target[2])
+        user = self.find(source[1], source[0])
+        recipient = self.find(target[1], target[0])
+        if from_folder is None or to_folder is None:
+            return False
+        if user is None:
+            log.warning("Can't find voicemail user to forward from (%s@%s)", source[0], source[1])
+            return False
+        if recipient is None:
+            log.warning("Can't find voicemail user to forward to (%s@%s)", target[0], target[1])
+            return False
+        found = self._by_ids(user, from_folder, ids)
+        if not found:
+            return False
+        ok = True
+        for message in found:
+            try:
+                self.spool.copy(message, recipient.context, recipient.mailbox, to_folder,
+                                recipient.maxmsg)  # fmt: skip
+            except SpoolError as exc:
+                log.warning("%s", exc)
+                ok = False
+        self.notify(recipient.mailbox, recipient.context)
+        return ok
 
     # -- message waiting -----------------------------------------------------------------
 

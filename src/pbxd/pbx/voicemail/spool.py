@@ -48,6 +48,11 @@ def folder_name(text: str) -> str | None:
     return next((name for name in FOLDERS if name.lower() == text.lower()), None)
 
 
+def folder_by_name(name: str) -> str | None:
+    """A folder by its name only, any case (as the voicemail API looks folders up)."""
+    return next((folder for folder in FOLDERS if folder.lower() == name.lower()), None)
+
+
 def origdate(moment: float) -> str:
     """The ``origdate`` Asterisk writes: ``Thu Nov 26 08:12:48 AM UTC 2026``."""
     when = datetime.fromtimestamp(moment, UTC)
@@ -170,7 +175,24 @@ class Spool:
             info = {}
         return Message(folder, number, base, info)
 
+    def all_messages(self, context: str, mailbox: str) -> list[Message]:
+        """Every message of a mailbox, folder by folder in Asterisk's folder order."""
+        return [m for folder in FOLDERS for m in self.messages(context, mailbox, folder)]
+
     # -- writing -------------------------------------------------------------------------
+
+    def add_msg_id(self, message: Message, msg_id: str) -> Message:
+        """Give a message that has none its ``msg_id`` (the file is replaced whole)."""
+        txt = message.path.with_name(message.path.name + ".txt")
+        info = {**message.info, "msg_id": msg_id}
+        staging = txt.with_name(txt.name + ".new")
+        try:
+            staging.write_text(render_info(info), "utf-8")
+            os.replace(staging, txt)
+        except OSError as exc:
+            staging.unlink(missing_ok=True)
+            raise SpoolError(f"Unable to update {txt} to have a message ID: {exc.strerror}") from exc
+        return Message(message.folder, message.number, message.path, info)
 
     def tmp_dir(self, context: str, mailbox: str) -> Path:
         """Where a message is recorded before it is filed (``<mailbox>/tmp``)."""
