@@ -57,6 +57,9 @@ exten => 505,1,VoiceMail(1234)
 exten => o,1,Set(WHERE=operator)
 exten => a,1,Set(WHERE=attendant)
 exten => 600,1,VoiceMailMain(1234@default)
+exten => 610,1,VMAuthenticate(@other)
+ same => n,Set(WHO=${AUTH_MAILBOX}@${AUTH_CONTEXT})
+ same => n,Wait(5)
 exten => 700,1,Set(E=${MAILBOX_EXISTS(1234)}${MAILBOX_EXISTS(9999@default)})
  same => n,Set(C=${VMCOUNT(1234@default)}/${VMCOUNT(1234,Old)})
  same => n,Set(N=${VM_INFO(5678,fullname)}|${VM_INFO(5678,email)}|${VM_INFO(1234,count,1)})
@@ -172,12 +175,14 @@ def test_spool_counts_messages_and_ignores_stray_files(tmp_path: Path) -> None:
     (inbox / "msg12.txt").write_text("x")
     (inbox / "msg0005.wav").write_bytes(b"")  # audio without information: not a message
     (inbox / "msg0007.txt").write_bytes(b"\xff\xfe garbage [message\n=")
-    assert spool.count("default", "1234", "INBOX") == 3
+    (inbox / "msg0008.txt").mkdir()  # unreadable: counted, never removed
+    assert spool.count("default", "1234", "INBOX") == 4
     messages = spool.messages("default", "1234", "INBOX")
-    assert [m.number for m in messages] == [0, 2, 7]
+    assert [m.number for m in messages] == [0, 2, 7, 8]
     assert messages[0].info["callerid"] == '"Alice" <100>' and messages[2].info == {}
+    assert messages[3].info == {}
     spool.resequence(inbox)
-    assert spool.numbers(inbox) == [0, 1, 2]
+    assert spool.numbers(inbox) == [0, 1, 2, 3]
     assert (inbox / "msg0001.wav").exists() and (inbox / "msg0005.wav").exists()
     assert spool.count("default", "9999", "INBOX") == 0
 
@@ -276,6 +281,18 @@ def test_operator_after_the_message_and_attendant_during_the_intro(tmp_path: Pat
     run(tmp_path, scenario)
 
 
+def test_two_callers_at_once_cannot_overfill_a_mailbox(tmp_path: Path) -> None:
+    async def scenario(s: Setup) -> None:
+        first, second = s.call("501"), s.call("501", "bob")  # maxmsg = 1
+        await s.clock.advance(10)
+        statuses = sorted(c.get_variable("VMSTATUS") or "" for c in (first, second))
+        assert statuses == ["FAILED", "SUCCESS"]
+        assert s.service.counts("5678") == (0, 1, 0)
+        assert s.service.recording == {("default", "5678"): 0}
+
+    run(tmp_path, scenario)
+
+
 # -- VoiceMailMain -----------------------------------------------------------------------------
 
 
@@ -322,6 +339,21 @@ def test_voicemailmain_delete_and_save_to_folder(tmp_path: Path) -> None:
         await s.clock.advance(1)
         assert s.service.counts("1234") == (0, 0, 0)
         assert [p.name for p in sorted(s.box("1234", "Work").iterdir())] == ["msg0000.txt", "msg0000.wav"]
+
+    run(tmp_path, scenario)
+
+
+def test_vmauthenticate_asks_for_mailbox_and_password(tmp_path: Path) -> None:
+    async def scenario(s: Setup) -> None:
+        channel = s.call("610")
+        await s.clock.advance(0.5)
+        s.press(channel, "42#")
+        await s.clock.advance(0.5)
+        s.press(channel, "9#")
+        await s.clock.advance(0.5)
+        assert channel.get_variable("WHO") == "42@other"
+        channel.request_hangup()
+        await s.clock.advance(1)
 
     run(tmp_path, scenario)
 

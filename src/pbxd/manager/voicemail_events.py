@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 CALL = int(Privilege.CALL)
 
 
-def message_waiting_lines(event: MailboxChanged) -> list[str]:
-    lines = channel_lines(event.channel) if event.channel is not None else []
+def message_waiting_lines(event: MailboxChanged, classic: bool = False) -> list[str]:
+    """The event's fields; the channel block only in AMI 9 (Asterisk 1.4 sent none)."""
+    lines = channel_lines(event.channel) if event.channel is not None and not classic else []
     new = event.waiting_new
     lines += [
         f"Mailbox: {event.mailbox_id}",
@@ -36,4 +37,5 @@ class VoicemailEventTranslator(TableTranslator):
         self._table = {MailboxChanged: self._message_waiting}
 
     def _message_waiting(self, event: MailboxChanged) -> None:
-        self.manager.hub.publish("MessageWaiting", CALL, message_waiting_lines(event))
+        classic = self.manager.settings.classic
+        self.manager.hub.publish("MessageWaiting", CALL, message_waiting_lines(event, classic))

@@ -1,5 +1,6 @@
-"""app_voicemail's applications: VoiceMail, VoiceMailMain, MailboxExists (the work is in
-``pbx.voicemail``); importing this module also registers MAILBOX_EXISTS, VM_INFO, VMCOUNT."""
+"""app_voicemail's applications: VoiceMail, VoiceMailMain, VMAuthenticate, MailboxExists (the
+work is in ``pbx.voicemail``); importing this module also registers MAILBOX_EXISTS, VM_INFO,
+VMCOUNT."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..voicemail import functions as _functions  # noqa: F401  (registers the functions)
 from ..voicemail.leave import LeaveOptions, leave_voicemail
-from ..voicemail.main import MainOptions, voicemail_main
+from ..voicemail.main import MainOptions, authenticate, voicemail_main
 from ..voicemail.service import split_mailbox, voicemail_of
 from ..voicemail.spool import folder_name
 from . import application, split_args
@@ -94,3 +95,21 @@ async def mailbox_exists(channel: Channel, data: str) -> None:
     box, context = split_mailbox(spec)
     found = service is not None and service.find(context, box) is not None
     channel.set_variable("VMBOXEXISTSSTATUS", "SUCCESS" if found else "FAILED")
+
+
+@application(
+    "VMAuthenticate",
+    "Authenticate with Voicemail passwords.",
+    "VMAuthenticate([mailbox][@context][,options])",
+    "Asks for a mailbox (unless given) and its voicemail.conf password, with the digits the "
+    "channel receives; sets AUTH_MAILBOX and AUTH_CONTEXT. After maxlogins failures the "
+    "channel is hung up.",
+)
+async def vm_authenticate(channel: Channel, data: str) -> None:
+    service = voicemail_of(channel.pbx)
+    user = await authenticate(service, channel, split_args(data)[0]) if service else None
+    if user is None:
+        channel.request_hangup()
+        return
+    channel.set_variable("AUTH_MAILBOX", user.mailbox)
+    channel.set_variable("AUTH_CONTEXT", user.context)

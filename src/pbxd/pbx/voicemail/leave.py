@@ -88,10 +88,28 @@ async def _leave(
     if channel.state != ChannelState.UP:
         channel.set_state(ChannelState.UP)
     spool = service.spool
-    if spool.count(user.context, user.mailbox, INBOX) >= user.maxmsg:
+    key = user.key
+    if spool.count(user.context, user.mailbox, INBOX) + service.recording.get(key, 0) >= user.maxmsg:
         await stream(reader, "vm-mailboxfull")
         log.warning("No more messages possible")
         return "FAILED"
+    service.recording[key] = service.recording.get(key, 0) + 1  # counted while it is recorded
+    try:
+        return await _record_and_file(service, channel, reader, user, others, options, escape)
+    finally:
+        service.recording[key] -= 1
+
+
+async def _record_and_file(
+    service: Voicemail,
+    channel: Channel,
+    reader: DigitReader,
+    user: Mailbox,
+    others: list[tuple[str, str]],
+    options: LeaveOptions,
+    escape: str,
+) -> str:
+    spool = service.spool
     if options.beep and await stream(reader, options.beep) is None:
         return "FAILED"
     try:

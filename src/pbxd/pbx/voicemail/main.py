@@ -63,6 +63,18 @@ async def voicemail_main(
             service.notify(user.mailbox, user.context, channel.snapshot())
 
 
+async def authenticate(service: Voicemail, channel: Channel, spec: str) -> Mailbox | None:
+    """VMAuthenticate: the caller's mailbox and password (``maxlogins`` tries); None when
+    they failed or the channel hung up."""
+    if channel.state != ChannelState.UP:
+        channel.set_state(ChannelState.UP)
+    with DigitReader(channel) as reader:
+        user = await _login(service, reader, spec, MainOptions())
+        if user is not None:
+            await stream(reader, "auth-thankyou")
+        return user
+
+
 async def _login(
     service: Voicemail, reader: DigitReader, spec: str, options: MainOptions
 ) -> Mailbox | None:

@@ -93,6 +93,8 @@ class Voicemail:
         self.states: dict[tuple[str, str], Counts] = {}  # last published, by (context, box)
         self._mtimes: dict[tuple[str, str], tuple[int, ...]] = {}
         self._timer: TimerHandle | None = None
+        #: messages being recorded now, by (context, mailbox): they count towards maxmsg
+        self.recording: dict[tuple[str, str], int] = {}
         pbx.bus.subscribe(lambda _: self._stop_polling(), (ShuttingDown,))
 
     # -- configuration -------------------------------------------------------------------
