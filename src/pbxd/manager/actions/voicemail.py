@@ -23,6 +23,20 @@ def _service(session: Session) -> Voicemail | None:
     return voicemail_of(session.manager.pbx)
 
 
+def _named_user(
+    session: Session, message: Message, unknown: str
+) -> tuple[Voicemail, Mailbox] | Response:
+    """The user the Context and Mailbox headers name, else the answer Asterisk gives."""
+    context, mailbox = message.get("context"), message.get("mailbox")
+    if not context or not mailbox:
+        return error("Need 'Context' and 'Mailbox' parameters.")
+    service = _service(session)
+    user = service.find(context, mailbox) if service is not None else None
+    if service is None or user is None:
+        return success(unknown)
+    return service, user
+
+
 @action(
     "MailboxStatus",
     CALL_REPORTING,
@@ -139,13 +153,10 @@ def voicemail_users_list(session: Session, message: Message) -> Response:
     provided_by="app_voicemail",
 )
 def voicemail_user_status(session: Session, message: Message) -> Response:
-    context, mailbox = message.get("context"), message.get("mailbox")
-    if not context or not mailbox:
-        return error("Need 'Context' and 'Mailbox' parameters.")
-    service = _service(session)
-    user = service.find(context, mailbox) if service is not None else None
-    if service is None or user is None:
-        return success("There is no voicemail user of the given info.")
+    found = _named_user(session, message, "There is no voicemail user of the given info.")
+    if isinstance(found, Response):
+        return found
+    service, user = found
     items = [("VoicemailUserDetail", user_fields(service, user))]
     return event_list("Voicemail user detail will follow", items, "VoicemailUserDetailComplete")
 
@@ -201,13 +212,10 @@ def _required(message: Message, *names: str) -> str | None:
     provided_by="app_voicemail",
 )
 def voicemail_box_summary(session: Session, message: Message) -> Response:
-    context, mailbox = message.get("context"), message.get("mailbox")
-    if not context or not mailbox:
-        return error("Need 'Context' and 'Mailbox' parameters.")
-    service = _service(session)
-    user = service.find(context, mailbox) if service is not None else None
-    if service is None or user is None:
-        return success("There is no voicemail user matching the given user.")
+    found = _named_user(session, message, "There is no voicemail user matching the given user.")
+    if isinstance(found, Response):
+        return found
+    service, user = found
     items = [
         (
             "VoicemailBoxDetail",

@@ -59,137 +59,152 @@ async def leave_voicemail(
         log.warning("No entry in voicemail config file for '%s'", first[0])
         return "FAILED"
     with DigitReader(channel) as reader:
-        return await _leave(service, channel, reader, user, others, options)
+        return await _Visit(service, channel, reader, user, others, options).run()
 
 
-async def _leave(
-    service: Voicemail,
-    channel: Channel,
-    reader: DigitReader,
-    user: Mailbox,
-    others: list[tuple[str, str]],
-    options: LeaveOptions,
-) -> str:
-    escape = "#" + ("*" if _exists(channel, "a") else "")
-    if user.operator and _exists(channel, "o"):
-        escape += "0"
-    result = await _greeting(service, reader, user, options, escape)
-    if result == "#":
-        result = ""
-    elif result == "" and not options.silent and user.maxmsg != 0:
-        result = await stream(reader, "vm-intro", escape)
-        result = "" if result == "#" else result
-    if result is None:
-        return "FAILED"
-    if result in ("*", "0"):
-        return _user_exit(channel, user, "a" if result == "*" else "o")
-    if user.maxmsg == 0:  # a greetings-only mailbox
-        return "SUCCESS"
-    if channel.state != ChannelState.UP:
-        channel.set_state(ChannelState.UP)
-    spool = service.spool
-    key = user.key
-    if spool.count(user.context, user.mailbox, INBOX) + service.recording.get(key, 0) >= user.maxmsg:
-        await stream(reader, "vm-mailboxfull")
-        log.warning("No more messages possible")
-        return "FAILED"
-    service.recording[key] = service.recording.get(key, 0) + 1  # counted while it is recorded
-    try:
-        return await _record_and_file(service, channel, reader, user, others, options, escape)
-    finally:
-        service.recording[key] -= 1
+@dataclass
+class _Visit:
+    """One caller leaving one message."""
 
+    service: Voicemail
+    channel: Channel
+    reader: DigitReader
+    user: Mailbox
+    others: list[tuple[str, str]]
+    options: LeaveOptions
+    escape: str = "#"  # the keys that leave the greeting: # (skip), * ('a'), 0 ('o')
 
-async def _record_and_file(
-    service: Voicemail,
-    channel: Channel,
-    reader: DigitReader,
-    user: Mailbox,
-    others: list[tuple[str, str]],
-    options: LeaveOptions,
-    escape: str,
-) -> str:
-    spool = service.spool
-    if options.beep and await stream(reader, options.beep) is None:
-        return "FAILED"
-    try:
-        staging = spool.tmp_dir(user.context, user.mailbox)
-        handle, txt_name = tempfile.mkstemp(dir=staging)
-        os.close(handle)
-    except (OSError, SpoolError) as exc:
-        log.error("Unable to create message file: %s", exc)
-        await stream(reader, "vm-mailboxfull")
-        return "FAILED"
-    txt = Path(txt_name)
-    wav = txt.with_name(txt.name + ".wav")
-    flag = "Urgent" if options.urgent and user.leaveurgent else "PRIORITY" if options.priority else ""
-    clock = channel.pbx.clock
-    started = clock()
-    info = {
-        "origmailbox": user.mailbox,
-        "context": channel.context,
-        "macrocontext": "",
-        "exten": channel.exten,
-        "rdnis": channel.get_variable("REDIRECTING_FROM_NUM") or "unknown",
-        "priority": str(channel.priority),
-        "callerchan": channel.name,
-        "callerid": merged_callerid(channel.caller.name, channel.caller.number),
-        "origdate": origdate(started),
-        "origtime": str(int(started)),
-        "category": channel.get_variable("VM_CATEGORY") or "",
-        "msg_id": new_msg_id(started),
-    }
-    ended = await _record(reader, user.maxsecs, "#0" if "0" in escape else "#")
-    duration = int(round(clock() - started))
-    try:
-        writer = WavWriter(wav)
-        writer.write_silence(int(round((clock() - started) * RATE)))
-        writer.close()
-        info["flag"] = flag
-        if duration < user.minsecs:
-            log.info(
-                "Recording was %d seconds long but needs to be at least %d - abandoning",
-                duration, user.minsecs,
-            )  # fmt: skip
+    async def run(self) -> str:
+        channel, user, reader = self.channel, self.user, self.reader
+        self.escape = "#" + ("*" if _exists(channel, "a") else "")
+        if user.operator and _exists(channel, "o"):
+            self.escape += "0"
+        result = await _greeting(self.service, reader, user, self.options, self.escape)
+        if result == "#":
+            result = ""
+        elif result == "" and not self.options.silent and user.maxmsg != 0:
+            result = await stream(reader, "vm-intro", self.escape)
+            result = "" if result == "#" else result
+        if result is None:
+            return "FAILED"
+        if result in ("*", "0"):
+            return _user_exit(channel, user, "a" if result == "*" else "o")
+        if user.maxmsg == 0:  # a greetings-only mailbox
+            return "SUCCESS"
+        if channel.state != ChannelState.UP:
+            channel.set_state(ChannelState.UP)
+        recording, key = self.service.recording, user.key
+        inbox = self.service.spool.count(user.context, user.mailbox, INBOX)
+        if inbox + recording.get(key, 0) >= user.maxmsg:
+            await stream(reader, "vm-mailboxfull")
+            log.warning("No more messages possible")
+            return "FAILED"
+        recording[key] = recording.get(key, 0) + 1  # counted while it is recorded
+        try:
+            return await self._record_and_file()
+        finally:
+            recording[key] -= 1
+
+    async def _record_and_file(self) -> str:
+        channel, user, reader = self.channel, self.user, self.reader
+        if self.options.beep and await stream(reader, self.options.beep) is None:
+            return "FAILED"
+        try:
+            staging = self.service.spool.tmp_dir(user.context, user.mailbox)
+            handle, txt_name = tempfile.mkstemp(dir=staging)
+            os.close(handle)
+        except (OSError, SpoolError) as exc:
+            log.error("Unable to create message file: %s", exc)
+            await stream(reader, "vm-mailboxfull")
+            return "FAILED"
+        txt = Path(txt_name)
+        wav = txt.with_name(txt.name + ".wav")
+        clock = channel.pbx.clock
+        started = clock()
+        info = self._information(started)
+        ended = await _record(reader, user.maxsecs, "#0" if "0" in self.escape else "#")
+        elapsed = clock() - started
+        if not self._store(txt, wav, info, elapsed):
             _discard(txt, wav)
             return "FAILED"
-        info["duration"] = str(duration)
-        txt.write_text(render_info(info), "utf-8")
-    except (OSError, RecordingError) as exc:
-        log.error("Voicemail for %s not stored: %s", user.mailbox_id, exc)
-        _discard(txt, wav)
-        return "FAILED"
-    folder = URGENT if flag == "Urgent" else INBOX
-    try:
-        message = spool.file({"wav": wav, "txt": txt}, user.context, user.mailbox, folder)
-    except SpoolError as exc:
-        log.error("%s. Voicemail will be lost.", exc)
-        _discard(txt, wav)
-        return "FAILED"
-    channel.set_variable("VM_MESSAGEFILE", str(message.path))
-    snapshot = channel.snapshot()
-    for box, context in others:
-        recipient = service.find(context, box)
-        if recipient is None:
-            continue
-        if spool.count(recipient.context, recipient.mailbox, INBOX) >= recipient.maxmsg:
-            log.warning("Mailbox %s is full", recipient.mailbox_id)
-            continue
-        try:
-            spool.copy(message, recipient.context, recipient.mailbox, folder)
-        except SpoolError as exc:
-            log.error("Copy of the message to %s failed: %s", recipient.mailbox_id, exc)
-            continue
-        service.notify(recipient.mailbox, recipient.context, snapshot)
-    service.notify(user.mailbox, user.context, snapshot)
-    if channel.hangup_requested:
+        if not self._deliver(txt, wav, info["flag"]):
+            return "FAILED"
+        if channel.hangup_requested:
+            return "SUCCESS"
+        if ended == "0":  # the caller asked for the operator after speaking
+            await stream(reader, "transfer")
+            return _user_exit(channel, user, "o")
+        if ended == "#":
+            await stream(reader, "vm-goodbye")
         return "SUCCESS"
-    if ended == "0":  # the caller asked for the operator after speaking
-        await stream(reader, "transfer")
-        return _user_exit(channel, user, "o")
-    if ended == "#":
-        await stream(reader, "vm-goodbye")
-    return "SUCCESS"
+
+    def _information(self, started: float) -> dict[str, str]:
+        """The message information file's fields known when the recording starts."""
+        channel, options = self.channel, self.options
+        flag = "Urgent" if options.urgent and self.user.leaveurgent else ""
+        return {
+            "origmailbox": self.user.mailbox,
+            "context": channel.context,
+            "macrocontext": "",
+            "exten": channel.exten,
+            "rdnis": channel.get_variable("REDIRECTING_FROM_NUM") or "unknown",
+            "priority": str(channel.priority),
+            "callerchan": channel.name,
+            "callerid": merged_callerid(channel.caller.name, channel.caller.number),
+            "origdate": origdate(started),
+            "origtime": str(int(started)),
+            "category": channel.get_variable("VM_CATEGORY") or "",
+            "msg_id": new_msg_id(started),
+            "flag": flag or ("PRIORITY" if options.priority else ""),
+        }
+
+    def _store(self, txt: Path, wav: Path, info: dict[str, str], elapsed: float) -> bool:
+        """Write the audio and the information file (not yet filed); False if the message
+        is too short or cannot be written."""
+        duration = int(round(elapsed))
+        try:
+            writer = WavWriter(wav)
+            writer.write_silence(int(round(elapsed * RATE)))
+            writer.close()
+            if duration < self.user.minsecs:
+                log.info(
+                    "Recording was %d seconds long but needs to be at least %d - abandoning",
+                    duration, self.user.minsecs,
+                )  # fmt: skip
+                return False
+            txt.write_text(render_info({**info, "duration": str(duration)}), "utf-8")
+        except (OSError, RecordingError) as exc:
+            log.error("Voicemail for %s not stored: %s", self.user.mailbox_id, exc)
+            return False
+        return True
+
+    def _deliver(self, txt: Path, wav: Path, flag: str) -> bool:
+        """File the message in the mailbox, copy it to the others, announce the counts."""
+        service, user, spool = self.service, self.user, self.service.spool
+        folder = URGENT if flag == "Urgent" else INBOX
+        try:
+            message = spool.file({"wav": wav, "txt": txt}, user.context, user.mailbox, folder)
+        except SpoolError as exc:
+            log.error("%s. Voicemail will be lost.", exc)
+            _discard(txt, wav)
+            return False
+        self.channel.set_variable("VM_MESSAGEFILE", str(message.path))
+        snapshot = self.channel.snapshot()
+        for box, context in self.others:
+            recipient = service.find(context, box)
+            if recipient is None:
+                continue
+            if spool.count(recipient.context, recipient.mailbox, INBOX) >= recipient.maxmsg:
+                log.warning("Mailbox %s is full", recipient.mailbox_id)
+                continue
+            try:
+                spool.copy(message, recipient.context, recipient.mailbox, folder)
+            except SpoolError as exc:
+                log.error("Copy of the message to %s failed: %s", recipient.mailbox_id, exc)
+                continue
+            service.notify(recipient.mailbox, recipient.context, snapshot)
+        service.notify(user.mailbox, user.context, snapshot)
+        return True
 
 
 def _user_exit(channel: Channel, user: Mailbox, exten: str) -> str:

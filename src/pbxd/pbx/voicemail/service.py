@@ -15,6 +15,7 @@ import itertools
 import logging
 import re
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -161,86 +162,73 @@ class Voicemail:
             messages.append(message)
         return messages
 
-    def _by_ids(self, user: Mailbox, folder: str, ids: list[str]) -> list[Message] | None:
-        messages = self.spool.messages(user.context, user.mailbox, folder)
-        found = []
-        for msg_id in ids:
-            match = next((m for m in messages if m.msg_id and m.msg_id == msg_id), None)
-            if match is None:
-                return None
-            found.append(match)
-        return found
+    def _selected(
+        self, mailbox: str, context: str, folder: str, ids: list[str]
+    ) -> tuple[Mailbox, list[Message]] | None:
+        """The mailbox and its messages of ``folder`` with those ids, highest number first;
+        None if the folder, the mailbox or any of the messages is unknown."""
+        name = folder_by_name(folder)
+        user = self.find(context, mailbox)
+        if name is None or user is None:
+            return None
+        messages = self.spool.messages(user.context, user.mailbox, name)
+        found = [next((m for m in messages if m.msg_id and m.msg_id == i), None) for i in ids]
+        if not found or None in found:
+            return None
+        return user, sorted(found, key=lambda m: m.number, reverse=True)  # type: ignore[arg-type]
+
+    def _each(self, messages: list[Message], work: Callable[[Message], object]) -> bool:
+        """``work`` on every message; False (logged) if it failed for any."""
+        ok = True
+        for message in messages:
+            try:
+                work(message)
+            except SpoolError as exc:
+                log.warning("%s", exc)
+                ok = False
+        return ok
 
     def move_messages(
         self, mailbox: str, context: str, folder: str, ids: list[str], to_folder: str
     ) -> bool:
         """Move messages (by id) to another folder of the mailbox; False if any is missing,
         a folder or the mailbox is unknown, or the target folder is full."""
-        source, target = folder_by_name(folder), folder_by_name(to_folder)
-        user = self.find(context, mailbox)
-        if source is None or target is None or user is None:
+        selected, target = self._selected(mailbox, context, folder, ids), folder_by_name(to_folder)
+        if selected is None or target is None:
             return False
-        found = self._by_ids(user, source, ids)
-        if not found:
-            return False
-        ok = True
-        for message in sorted(found, key=lambda m: m.number, reverse=True):
-            try:
-                self.spool.move(message, user.context, user.mailbox, target, user.maxmsg)
-            except SpoolError as exc:
-                log.warning("%s", exc)
-                ok = False
+        user, messages = selected
+        ok = self._each(
+            messages, lambda m: self.spool.move(m, user.context, user.mailbox, target, user.maxmsg)
+        )
         self.notify(user.mailbox, user.context)
         return ok
 
     def remove_messages(self, mailbox: str, context: str, folder: str, ids: list[str]) -> bool:
-        source = folder_by_name(folder)
-        user = self.find(context, mailbox)
-        if source is None or user is None:
+        selected = self._selected(mailbox, context, folder, ids)
+        if selected is None:
             return False
-        found = self._by_ids(user, source, ids)
-        if not found:
-            return False
-        ok = True
-        for message in sorted(found, key=lambda m: m.number, reverse=True):
-            try:
-                self.spool.remove(message)
-            except SpoolError as exc:
-                log.warning("%s", exc)
-                ok = False
+        user, messages = selected
+        ok = self._each(messages, self.spool.remove)
         self.notify(user.mailbox, user.context)
         return ok
 
     def forward_messages(
-        self,
-        source: tuple[str, str, str],
-        target: tuple[str, str, str],
-        ids: list[str],
+        self, source: tuple[str, str, str], target: tuple[str, str, str], ids: list[str]
     ) -> bool:
         """Copy messages (by id) from (mailbox, context, folder) to another mailbox's folder."""
-        from_folder, to_folder = folder_by_name(source[2]), folder_by_name(target[2])
-        user = self.find(source[1], source[0])
+        to_folder = folder_by_name(target[2])
         recipient = self.find(target[1], target[0])
-        if from_folder is None or to_folder is None:
-            return False
-        if user is None:
-            log.warning("Can't find voicemail user to forward from (%s@%s)", source[0], source[1])
-            return False
         if recipient is None:
             log.warning("Can't find voicemail user to forward to (%s@%s)", target[0], target[1])
+        selected = self._selected(*source, ids)
+        if selected is None or recipient is None or to_folder is None:
             return False
-        found = self._by_ids(user, from_folder, ids)
-        if not found:
-            return False
-        ok = True
-        for message in found:
-            try:
-                self.spool.copy(message, recipient.context, recipient.mailbox, to_folder,
-                                recipient.maxmsg)  # fmt: skip
-            except SpoolError as exc:
-                log.warning("%s", exc)
-                ok = False
-        self.notify(recipient.mailbox, recipient.context)
+        box, context = recipient.mailbox, recipient.context
+        ok = self._each(
+            selected[1][::-1],
+            lambda m: self.spool.copy(m, context, box, to_folder, recipient.maxmsg),
+        )
+        self.notify(box, context)
         return ok
 
     # -- message waiting -----------------------------------------------------------------
