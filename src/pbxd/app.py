@@ -52,7 +52,7 @@ class Application:
             self.pbx, directories.astlogdir, load_settings(configuration.directory)
         )
         self.voicemail = configure_voicemail(
-            self.pbx, configuration.directory, directories.astspooldir
+            self.pbx, configuration.directory, directories.astspooldir, quiet=True
         )
         self.servers: list[asyncio.Server] = []
         self.stopped = asyncio.Event()

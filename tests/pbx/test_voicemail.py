@@ -446,3 +446,12 @@ def test_reload_keeps_the_old_users_when_the_file_is_broken(tmp_path: Path) -> N
         assert voicemail_of(s.pbx) is s.service
 
     run(tmp_path, scenario)
+
+
+def test_check_config_reports_voicemail_conf_problems(tmp_path: Path) -> None:
+    from pbxd.configuration import load_configuration
+
+    (tmp_path / "voicemail.conf").write_text("[default]\n1 => 1\n1 => 2\n2 => 1,x,,,maxsecs=no\n")
+    problems = [str(p) for p in load_configuration(tmp_path).problems]
+    assert any("voicemail.conf:3: warning: Ignoring duplicated mailbox 1" in p for p in problems)
+    assert any("Invalid maxsecs value 'no' for mailbox 2" in p for p in problems)

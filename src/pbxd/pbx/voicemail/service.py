@@ -100,8 +100,9 @@ class Voicemail:
 
     # -- configuration -------------------------------------------------------------------
 
-    def load(self) -> bool:
-        """Read voicemail.conf; False (the old users stay) if the file has errors."""
+    def load(self, quiet: bool = False) -> bool:
+        """Read voicemail.conf; False (the old users stay) if the file has errors. Its
+        warnings are logged unless ``quiet`` (they were reported with the configuration)."""
         problems: list[Problem] = []
         config = None
         if self.config_path is not None and self.config_path.exists():
@@ -113,7 +114,7 @@ class Voicemail:
             log.error("Config file %s is in an invalid format.  Aborting.", CONFIG_FILE)
             return False
         settings = load_settings(config, problems)
-        for problem in problems:
+        for problem in [] if quiet else problems:
             log.warning("%s", problem)
         self.settings = settings
         for user in settings.users:
@@ -296,9 +297,12 @@ class Voicemail:
 _SERVICES: weakref.WeakKeyDictionary[PBX, Voicemail] = weakref.WeakKeyDictionary()
 
 
-def configure(pbx: PBX, config_dir: Path | None, spool_dir: Path) -> Voicemail:
+def configure(
+    pbx: PBX, config_dir: Path | None, spool_dir: Path, quiet: bool = False
+) -> Voicemail:
     """Give ``pbx`` its voicemail (voicemail.conf in ``config_dir``, messages under
-    ``spool_dir/voicemail``), loaded, with its CLI commands and the ``app_voicemail`` reloader."""
+    ``spool_dir/voicemail``), loaded, with its CLI commands and the ``app_voicemail`` reloader.
+    ``quiet``: the file's warnings were already reported (by ``load_configuration``)."""
     from .cli import register_cli
 
     service = Voicemail(pbx, config_dir, spool_dir)
@@ -307,7 +311,7 @@ def configure(pbx: PBX, config_dir: Path | None, spool_dir: Path) -> Voicemail:
     if first:
         register_cli(pbx)
     pbx.reloaders["app_voicemail"] = service.reload
-    service.load()
+    service.load(quiet)
     return service
 
 
