@@ -54,6 +54,7 @@ exten => 502,1,VoiceMail(1234&42@other,sU)
 exten => 503,1,VoiceMail(9999,s)
 exten => 504,1,VoiceMail(42@other,s)
 exten => 505,1,VoiceMail(1234)
+exten => 506,1,VoiceMail(1234,su)
 exten => o,1,Set(WHERE=operator)
 exten => a,1,Set(WHERE=attendant)
 exten => 600,1,VoiceMailMain(1234@default)
@@ -354,6 +355,34 @@ def test_vmauthenticate_asks_for_mailbox_and_password(tmp_path: Path) -> None:
         assert channel.get_variable("WHO") == "42@other"
         channel.request_hangup()
         await s.clock.advance(1)
+
+    run(tmp_path, scenario)
+
+
+def test_greetings_recorded_in_voicemailmain_are_played_by_voicemail(tmp_path: Path) -> None:
+    async def scenario(s: Setup) -> None:
+        owner = s.call("600")
+        await s.clock.advance(0.5)
+        s.press(owner, "4242#01")  # mailbox options, unavailable greeting
+        await s.clock.advance(3)
+        s.press(owner, "#")
+        await s.clock.advance(0.5)
+        s.press(owner, "4")  # a temporary greeting too, then erase it again
+        await s.clock.advance(1)
+        s.press(owner, "#4")
+        await s.clock.advance(0.5)
+        s.press(owner, "2")
+        await s.clock.advance(0.5)
+        s.press(owner, "*#")
+        await s.clock.advance(1)
+        box = s.spool_dir / "voicemail" / "default" / "1234"
+        assert wav_seconds(box / "unavail.wav") == 3.0
+        assert not (box / "temp.wav").exists()
+        caller = s.call("506", "bob")  # VoiceMail(1234,su): the 3 s greeting, then the beep
+        await s.clock.advance(5)
+        caller.request_hangup()
+        await s.clock.advance(1)
+        assert parse_info((s.box("1234", "INBOX") / "msg0000.txt").read_text())["duration"] == "2"
 
     run(tmp_path, scenario)
 

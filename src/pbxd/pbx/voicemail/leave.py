@@ -122,7 +122,7 @@ class _Visit:
         clock = channel.pbx.clock
         started = clock()
         info = self._information(started)
-        ended = await _record(reader, user.maxsecs, "#0" if "0" in self.escape else "#")
+        ended = await record_until(reader, user.maxsecs, "#0" if "0" in self.escape else "#")
         elapsed = clock() - started
         if not self._store(txt, wav, info, elapsed):
             _discard(txt, wav)
@@ -234,7 +234,7 @@ async def _greeting(
     return await stream_all(reader, ["vm-theperson", *digits, ending], escape)
 
 
-async def _record(reader: DigitReader, maxsecs: int, keys: str) -> str | None:
+async def record_until(reader: DigitReader, maxsecs: int, keys: str) -> str | None:
     """Until one of ``keys``, hangup (None) or ``maxsecs`` (""); returns the ending digit."""
     channel = reader.channel
     clock = channel.pbx.clock

@@ -1,18 +1,22 @@
 """Checking messages (the VoiceMailMain application's work), driven by the digits the
 channel receives: log in (mailbox and password, unless ``s``), then the main menu --
 1 first message, 5 repeat, 4 previous, 6 next, 7 delete/undelete, 9 save to a folder,
-2 change folder, * help, # exit. A message heard in INBOX or Urgent moves to Old when the
+2 change folder, 0 mailbox options (record the unavailable, busy, name and temporary
+greetings), * help, # exit. A message heard in INBOX or Urgent moves to Old when the
 folder is left (``moveheard``); deleted ones are removed.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..channel import ChannelState
+from ..recording import RATE, RecordingError, WavWriter
 from .dtmf import DigitReader
+from .leave import record_until
 from .prompts import number_files, stream, stream_all
 from .service import split_mailbox
 from .spool import FOLDERS, INBOX, OLD, URGENT, Message, SpoolError
@@ -177,7 +181,69 @@ async def _command(
             return None if reader.channel.hangup_requested else ""
         _close(service, user, folder)
         return _open(service, user, target)
-    return ""  # help, options and advanced menus: the instructions again
+    if key == "0":
+        return await _mailbox_options(service, reader, user)
+    return ""  # help and the advanced menu: the instructions again
+
+
+#: The mailbox options menu: key -> (greeting file, the prompt before recording it).
+GREETINGS = {"1": ("unavail", "vm-rec-unv"), "2": ("busy", "vm-rec-busy"),
+             "3": ("greet", "vm-rec-name"), "4": ("temp", "vm-rec-temp")}  # fmt: skip
+
+
+async def _mailbox_options(service: Voicemail, reader: DigitReader, user: Mailbox) -> str | None:
+    """0 from the main menu: record the unavailable (1), busy (2), name (3) or temporary (4)
+    greeting; ``*`` or ``#`` goes back. The temporary greeting, once there, can be erased."""
+    box_dir = service.spool.box_dir(user.context, user.mailbox)
+    while True:
+        key = await stream(reader, "vm-options", "1234*#")
+        if key == "":
+            key = await reader.digit(MENU_TIMEOUT)
+        if key is None:
+            return None if reader.channel.hangup_requested else ""
+        if key in "*#":
+            return ""
+        if key not in GREETINGS:
+            continue
+        name, prompt = GREETINGS[key]
+        temporary = box_dir / "temp.wav"
+        if name == "temp" and temporary.exists():
+            choice = await stream(reader, "vm-tempgreeting2", "12")
+            if choice == "":
+                choice = await reader.digit(MENU_TIMEOUT)
+            if choice == "2":
+                temporary.unlink(missing_ok=True)
+                if await stream(reader, "vm-tempremoved") is None:
+                    return None
+                continue
+            if choice != "1":
+                return None if choice is None and reader.channel.hangup_requested else ""
+        if not await record_greeting(service, reader, user, name, prompt):
+            return None
+
+
+async def record_greeting(
+    service: Voicemail, reader: DigitReader, user: Mailbox, name: str, prompt: str
+) -> bool:
+    """Record ``<mailbox dir>/<name>.wav`` until ``#`` (or ``maxgreet``); a hangup keeps the
+    old greeting. False if the channel hung up."""
+    if await stream_all(reader, [prompt, "beep"]) is None:
+        return False
+    clock = reader.channel.pbx.clock
+    started = clock()
+    ended = await record_until(reader, service.settings.maxgreet, "#")
+    if ended is None:
+        return False
+    try:
+        box_dir = service.spool.box_dir(user.context, user.mailbox)
+        staging = service.spool.tmp_dir(user.context, user.mailbox) / f"{name}.wav"
+        writer = WavWriter(staging)
+        writer.write_silence(int(round((clock() - started) * RATE)))
+        writer.close()
+        os.replace(staging, box_dir / f"{name}.wav")
+    except (OSError, SpoolError, RecordingError) as exc:
+        log.warning("Greeting %s of %s not saved: %s", name, user.mailbox_id, exc)
+    return await stream(reader, "vm-msgsaved") is not None
 
 
 async def _play(reader: DigitReader, folder: OpenFolder, index: int) -> str | None:

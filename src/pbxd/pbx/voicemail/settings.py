@@ -84,6 +84,7 @@ class VoicemailSettings:
     pollmailboxes: bool = False
     pollfreq: int = 30
     maxlogins: int = 3
+    maxgreet: int = 0  # seconds a greeting may last (0: no limit)
     defaults: Mailbox = field(default_factory=lambda: Mailbox("", ""))
     users: list[Mailbox] = field(default_factory=list)
     zones: list[Zone] = field(default_factory=list)
@@ -170,6 +171,7 @@ def _read_general(general: Settings, settings: VoicemailSettings, problems: list
     settings.pollmailboxes = general.get_bool("pollmailboxes", False)
     settings.pollfreq = general.get_int("pollfreq", 30, minimum=1)
     settings.maxlogins = general.get_int("maxlogins", 3, minimum=0)
+    settings.maxgreet = general.get_int("maxgreet", 0, minimum=0)
     maxmsg = general.get_int("maxmsg", MAXMSG)
     if maxmsg < 0:
         _warn(problems, general.entry("maxmsg"),
