@@ -55,6 +55,8 @@ exten => 503,1,VoiceMail(9999,s)
 exten => 504,1,VoiceMail(42@other,s)
 exten => 505,1,VoiceMail(1234)
 exten => 506,1,VoiceMail(1234,su)
+exten => 507,1,VMSayName(1234)
+ same => n,Set(SAID=yes)
 exten => o,1,Set(WHERE=operator)
 exten => a,1,Set(WHERE=attendant)
 exten => 600,1,VoiceMailMain(1234@default)
@@ -383,6 +385,15 @@ def test_greetings_recorded_in_voicemailmain_are_played_by_voicemail(tmp_path: P
         caller.request_hangup()
         await s.clock.advance(1)
         assert parse_info((s.box("1234", "INBOX") / "msg0000.txt").read_text())["duration"] == "2"
+        sayer = s.call("507", "carol")  # no name recorded: digits (no sounds here: at once)
+        await s.clock.advance(0.5)
+        assert sayer.get_variable("SAID") == "yes"
+        (box / "greet.wav").write_bytes((box / "unavail.wav").read_bytes())
+        again = s.call("507", "dave")  # the three-second name
+        await s.clock.advance(2)
+        assert again.get_variable("SAID") is None
+        await s.clock.advance(1.5)
+        assert again.get_variable("SAID") == "yes"
 
     run(tmp_path, scenario)
 
@@ -484,3 +495,28 @@ def test_check_config_reports_voicemail_conf_problems(tmp_path: Path) -> None:
     problems = [str(p) for p in load_configuration(tmp_path).problems]
     assert any("voicemail.conf:3: warning: Ignoring duplicated mailbox 1" in p for p in problems)
     assert any("Invalid maxsecs value 'no' for mailbox 2" in p for p in problems)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(["VoiceMail", "VoiceMailMain", "MailboxExists", "VMAuthenticate", "VMSayName"]),
+    st.text(alphabet=st.sampled_from("1234@&,()/.*#abuUsPtp \\\\\""), max_size=40),
+)
+def test_any_arguments_to_the_applications(app: str, data: str) -> None:
+    """Whatever the arguments, the application ends (the channel is hung up by the test) and
+    nothing outside the spool is written."""
+    import tempfile
+
+    async def scenario(s: Setup) -> None:
+        s.pbx.dialplan = Dialplan.load(
+            loads(f"[default]\nexten => 900,1,{app}({data.replace(chr(10), '')})\n", "x.conf")
+        )
+        channel = s.call("900")
+        await s.clock.advance(2)
+        channel.request_hangup()
+        await s.clock.advance(30)
+        assert channel.gone
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run(Path(tmp), scenario)
+        assert {p.name for p in Path(tmp).iterdir()} <= {"etc", "spool"}

@@ -1,5 +1,5 @@
-"""app_voicemail's applications: VoiceMail, VoiceMailMain, VMAuthenticate, MailboxExists (the
-work is in ``pbx.voicemail``); importing this module also registers MAILBOX_EXISTS, VM_INFO,
+"""app_voicemail's applications: VoiceMail, VoiceMailMain, VMAuthenticate, VMSayName,
+MailboxExists (the work is in ``pbx.voicemail``); importing this module also registers MAILBOX_EXISTS, VM_INFO,
 VMCOUNT."""
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from ..voicemail import functions as _functions  # noqa: F401  (registers the fu
 from ..voicemail.leave import LeaveOptions, leave_voicemail
 from ..voicemail.main import MainOptions, authenticate, voicemail_main
 from ..voicemail.service import split_mailbox, voicemail_of
-from ..voicemail.spool import folder_name
+from ..voicemail.spool import SpoolError, folder_name
 from . import application, split_args
+from .media import digit_files, find_sound, play
 
 if TYPE_CHECKING:
     from ..channel import Channel
@@ -113,3 +114,29 @@ async def vm_authenticate(channel: Channel, data: str) -> None:
         return
     channel.set_variable("AUTH_MAILBOX", user.mailbox)
     channel.set_variable("AUTH_CONTEXT", user.context)
+
+
+@application(
+    "VMSayName",
+    "Play the name of a voicemail user",
+    "VMSayName(mailbox[@context])",
+    "Plays the name the mailbox's owner recorded (VoiceMailMain, options, 3); without one, "
+    "says the mailbox number digit by digit.",
+)
+async def vm_say_name(channel: Channel, data: str) -> None:
+    spec = split_args(data)[0].strip()
+    service = voicemail_of(channel.pbx)
+    if not spec or service is None:
+        log.warning("VMSayName requires argument mailbox@context")
+        return
+    box, context = split_mailbox(spec)
+    try:
+        name = service.spool.box_dir(context, box) / "greet"
+    except SpoolError:
+        return
+    if find_sound(channel.pbx, str(name), channel.language) is not None:
+        await play(channel, str(name))
+        return
+    for sound in digit_files(box):
+        if await play(channel, sound) is None:
+            return
