@@ -41,6 +41,7 @@ PROVIDED_MODULES = frozenset(
         "func_math",
         "func_rand",
         "func_strings",
+        "func_vmcount",
         "pbx_config",
         "res_monitor",
         "res_parking",
