@@ -7,9 +7,9 @@ left out, as Asterisk logs and skips it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 
-from ...config.conf import Category, ConfigFile, Problem
+from ...config.conf import Category, ConfigFile, Entry, Problem
 from ...config.values import Settings, is_true
 
 #: app_voicemail's limits: the default and the largest ``maxmsg``.
@@ -30,9 +30,10 @@ class Zone:
     message_format: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Mailbox:
-    """One voicemail user (``ast_vm_user``): the general defaults, then its own options."""
+    """One voicemail user (``ast_vm_user``): the general defaults, then its own options.
+    Not changed once read (not frozen only because frozen ones are slow to make)."""
 
     context: str
     mailbox: str
@@ -88,10 +89,14 @@ class VoicemailSettings:
     defaults: Mailbox = field(default_factory=lambda: Mailbox("", ""))
     users: list[Mailbox] = field(default_factory=list)
     zones: list[Zone] = field(default_factory=list)
+    _index: dict[tuple[str, str], Mailbox] = field(default_factory=dict, repr=False)
+
+    def add(self, user: Mailbox) -> None:
+        self.users.append(user)
+        self._index[user.key] = user
 
     def find(self, context: str, mailbox: str) -> Mailbox | None:
-        key = ((context or "default").lower(), mailbox.lower())
-        return next((user for user in self.users if user.key == key), None)
+        return self._index.get(((context or "default").lower(), mailbox.lower()))
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -146,13 +151,14 @@ def load_settings(config: ConfigFile | None, problems: list[Problem]) -> Voicema
     zones = config.get_category("zonemessages")
     if zones is not None:
         settings.zones = _read_zones(zones, problems)
+    defaults = {f.name: getattr(settings.defaults, f.name) for f in fields(Mailbox)}
     for category in config.iter_categories():
         if category.name.lower() in RESERVED:
             continue
         for entry in category.entries:
-            user = _read_mailbox(category.name, entry.key, entry.value, settings, problems, entry)
+            user = _read_mailbox(category.name, entry, defaults, settings, problems)
             if user is not None:
-                settings.users.append(user)
+                settings.add(user)
     return settings
 
 
@@ -228,12 +234,13 @@ def _split_first(text: str, separators: str) -> tuple[str, str, str]:
 
 def _read_mailbox(
     context: str,
-    box: str,
-    data: str,
+    where: Entry,
+    defaults: dict[str, object],
     settings: VoicemailSettings,
     problems: list[Problem],
-    where: object,
 ) -> Mailbox | None:
+    """``box => password,fullname,email,pager,options`` (the general settings as defaults)."""
+    box = where.key
     if not box or box.startswith("*"):
         _warn(problems, where, f"Mailbox {box} in context {context} begins with '*' character. "
               "The '*' character, when it is the first character in a mailbox or password, is "
@@ -243,26 +250,20 @@ def _read_mailbox(
     if settings.find(context, box) is not None:
         _warn(problems, where, f"Ignoring duplicated mailbox {box} in context {context}")
         return None
-    fields = data.split(",", 4)
-    fields += [""] * (5 - len(fields))
-    password, fullname, email, pager, options = (f.strip() for f in fields)
+    parts = where.value.split(",", 4)
+    parts += [""] * (5 - len(parts))
+    password, fullname, email, pager, options = (part.strip() for part in parts)
     if password.startswith("*"):
         _warn(problems, where, f"Invalid password detected for mailbox {box}.  The password "
               "must be reset in voicemail.conf.")  # fmt: skip
-    user = replace(
-        settings.defaults,
-        context=context,
-        mailbox=box,
-        password=password,
-        fullname=fullname,
-        email=email,
-        pager=pager,
-    )
-    return _apply_options(user, options, problems, where)
+    own = {"context": context, "mailbox": box, "password": password, "fullname": fullname,
+           "email": email, "pager": pager}  # fmt: skip
+    own.update(_options(box, options, problems, where))
+    return Mailbox(**{**defaults, **own})  # type: ignore[arg-type]
 
 
-def _apply_options(user: Mailbox, options: str, problems: list[Problem], where: object) -> Mailbox:
-    """The ``|``-separated ``name=value`` options after the pager field."""
+def _options(box: str, options: str, problems: list[Problem], where: Entry) -> dict[str, object]:
+    """The ``|``-separated ``name=value`` options after the pager field, as field values."""
     changes: dict[str, object] = {}
     for item in options.split("|"):
         name, sep, value = item.partition("=")
@@ -270,21 +271,21 @@ def _apply_options(user: Mailbox, options: str, problems: list[Problem], where: 
         if not name:
             continue
         if not sep:
-            _warn(problems, where, f"Mailbox {user.mailbox}: option '{name}' has no value")
+            _warn(problems, where, f"Mailbox {box}: option '{name}' has no value")
         elif name in _BOOL_OPTIONS:
             changes[name] = is_true(value)
         elif name in _INT_OPTIONS:
             if value.lstrip("-").isdigit() and int(value) >= 0:
                 changes[name] = min(int(value), MAXMSGLIMIT) if name == "maxmsg" else int(value)
             else:
-                _warn(problems, where, f"Invalid {name} value '{value}' for mailbox {user.mailbox}")
+                _warn(problems, where, f"Invalid {name} value '{value}' for mailbox {box}")
         elif name == "volgain":
             try:
                 changes[name] = float(value)
             except ValueError:
-                _warn(problems, where, f"Invalid volgain '{value}' for mailbox {user.mailbox}")
+                _warn(problems, where, f"Invalid volgain '{value}' for mailbox {box}")
         elif name in _STR_OPTIONS:
             changes[_STR_OPTIONS[name]] = value
         elif name not in _ACCEPTED:
-            _warn(problems, where, f"Unknown option '{name}' for mailbox {user.mailbox}")
-    return replace(user, **changes)  # type: ignore[arg-type]
+            _warn(problems, where, f"Unknown option '{name}' for mailbox {box}")
+    return changes
