@@ -398,6 +398,28 @@ def test_greetings_recorded_in_voicemailmain_are_played_by_voicemail(tmp_path: P
     run(tmp_path, scenario)
 
 
+def test_keys_pressed_during_a_prompt_are_part_of_the_answer(tmp_path: Path) -> None:
+    async def scenario(s: Setup) -> None:
+        sounds = tmp_path / "sounds"
+        sounds.mkdir()
+        with wave.open(str(sounds / "vm-password.wav"), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(8000)
+            wav.writeframes(bytes(32000))  # two seconds
+        s.pbx.sounds_dir = sounds
+        s.events.clear()
+        channel = s.call("600")
+        await s.clock.advance(0.5)
+        s.press(channel, "4242#")  # while "vm-password" still plays
+        await s.clock.advance(3)
+        s.press(channel, "#")
+        await s.clock.advance(1)
+        assert [e.channel is not None for e in s.events] == [True]  # logged in, then left
+
+    run(tmp_path, scenario)
+
+
 def test_voicemailmain_gives_up_after_maxlogins(tmp_path: Path) -> None:
     async def scenario(s: Setup) -> None:
         write_message(s.spool_dir, "default", "1234", "INBOX", 0)

@@ -17,7 +17,7 @@ from ..channel import ChannelState
 from ..recording import RATE, RecordingError, WavWriter
 from .dtmf import DigitReader
 from .leave import record_until
-from .prompts import number_files, stream, stream_all
+from .prompts import ask_digits, number_files, stream, stream_all
 from .service import split_mailbox
 from .spool import FOLDERS, INBOX, OLD, URGENT, Message, SpoolError
 
@@ -87,18 +87,14 @@ async def _login(
     for _ in range(attempts):
         box = given
         if not given or options.prefix:
-            if await stream(reader, "vm-login", "0123456789*#") is None:
-                return None
-            entered = await reader.digits(ENTRY_TIMEOUT)
+            entered = await ask_digits(reader, "vm-login", ENTRY_TIMEOUT)
             if entered is None:
                 return None
             box = given + entered if options.prefix else entered
         user = service.find(context, box) if box else None
         if user is not None and options.skip_password:
             return user
-        if await stream(reader, "vm-password", "0123456789*#") is None:
-            return None
-        password = await reader.digits(ENTRY_TIMEOUT)
+        password = await ask_digits(reader, "vm-password", ENTRY_TIMEOUT)
         if password is None:
             return None
         if user is not None and password == user.password:

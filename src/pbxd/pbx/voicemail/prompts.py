@@ -51,6 +51,17 @@ async def stream_all(reader: DigitReader, names: list[str], escape: str = "") ->
     return ""
 
 
+async def ask_digits(reader: DigitReader, prompt: str, timeout: float) -> str | None:
+    """Play ``prompt`` (a key pressed during it is the first of the answer), then digits up
+    to ``#`` or a pause of ``timeout``; None if the channel hung up."""
+    first = await stream(reader, prompt, "0123456789*#")
+    if first is None:
+        return None
+    if first:
+        reader.pending.appendleft(first)
+    return await reader.digits(timeout)
+
+
 def number_files(number: int) -> list[str]:
     """The sound files that say a count, digit by digit (``digits/1``, ``digits/2``)."""
     return [f"digits/{char}" for char in str(number)]
