@@ -17,6 +17,7 @@ from .pbx.clock import Clock
 from .pbx.core import PBX
 from .pbx.features import Features, load_features
 from .pbx.parking import parking_of
+from .pbx.voicemail import configure as configure_voicemail
 from .techs.local import LocalTechnology
 from .transport.http import HttpManager, start_http
 from .transport.tcp import listen, tls_context
@@ -54,6 +55,9 @@ class Application:
         self.recorder = recording.configure(self.pbx, directories.monitor_dir)
         self.cdr = CdrEngine(
             self.pbx, directories.astlogdir, load_settings(configuration.directory)
+        )
+        self.voicemail = configure_voicemail(
+            self.pbx, configuration.directory, directories.astspooldir, quiet=True
         )
         self.servers: list[asyncio.Server] = []
         self.http: HttpManager | None = None

@@ -14,6 +14,7 @@ from .config.directories import Directories
 from .manager.acl import load_named_acls
 from .manager.settings import ManagerSettings, manager_settings
 from .pbx.dialplan import Dialplan
+from .pbx.voicemail.settings import load_settings as load_voicemail_settings
 
 SECRET_PLACEHOLDER = "@ADMIN_SECRET@"
 
@@ -82,6 +83,9 @@ def load_configuration(
     if extensions is not None:
         dialplan = Dialplan.load(extensions)
         problems.extend(dialplan.problems)
+    voicemail_conf = files.get("voicemail.conf")
+    if voicemail_conf is not None:
+        load_voicemail_settings(voicemail_conf, problems)  # its problems, for check-config
     return Configuration(root, directories, settings, dialplan, files=files, problems=problems)
 
 

@@ -20,6 +20,7 @@ from .security import SecurityEvents
 from .session import Link, Session
 from .transfer_events import TransferEventTranslator
 from .translation import subscribe
+from .voicemail_events import VoicemailEventTranslator
 
 if TYPE_CHECKING:
     from ..pbx.core import PBX
@@ -77,6 +78,7 @@ class Manager:
             CdrEventTranslator(self),
             TransferEventTranslator(self),
             ExtensionStatusTranslator(self),
+            VoicemailEventTranslator(self),
         ):
             subscribe(pbx.bus, subscriber)
         pbx.reloaders["manager"] = self.reload

@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     parking,
     recording,
     system,
+    voicemail,
 )
 
 parking.install()
