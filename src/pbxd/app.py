@@ -16,6 +16,7 @@ from .pbx.cdr import CdrEngine, load_settings
 from .pbx.clock import Clock
 from .pbx.core import PBX
 from .pbx.parking import parking_of
+from .pbx.queues.system import configure as configure_queues
 from .techs.local import LocalTechnology
 from .transport.tcp import listen, tls_context
 
@@ -38,6 +39,9 @@ class Application:
         parking_of(self.pbx)  # the parking lot's extensions join the dialplan
         self.pbx.astdb = open_astdb(configuration)
         self.pbx.reloaders["pbx_config"] = self._reload_dialplan
+        self.queues = configure_queues(
+            self.pbx, configuration.directory, configuration.directories.astlogdir
+        )
         self.manager = Manager(
             configuration.manager,
             self.pbx,
@@ -99,6 +103,7 @@ class Application:
         if self.pbx.astdb is not None:
             self.pbx.astdb.close()
         self.cdr.close()
+        self.queues.close()
         self.stopped.set()
 
 

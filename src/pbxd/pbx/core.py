@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .channel import Channel
     from .dialplan import Dialplan
     from .parking import Parking
+    from .queues import QueueSystem
     from .technology import Technology
 
 log = logging.getLogger("pbxd.pbx")
@@ -59,6 +60,7 @@ class PBX:
         self.system_timeout = 30.0  # seconds a System command may take
         self.parking: Parking | None = None  # made on first use (pbx.parking.parking_of)
         self.astdb: AstDB | None = None  # the ASTdb, when the application opens one
+        self.queues: QueueSystem | None = None  # made on first use (pbx.queues.queues_of)
         self._uniqueids = itertools.count(1)
         self._register_cli()
 

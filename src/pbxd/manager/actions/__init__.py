@@ -3,3 +3,7 @@
 from . import bridging, channels, dialplan, login, media, modules, parking, recording, system  # noqa: F401
 
 parking.install()
+
+from . import queues  # noqa: E402
+
+queues.install()
