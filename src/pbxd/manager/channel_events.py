@@ -47,8 +47,8 @@ def bridge_lines(bridge: ev.BridgeSnapshot) -> list[str]:
         f"BridgeUniqueid: {bridge.uniqueid}",
         f"BridgeType: {bridge.type}",
         f"BridgeTechnology: {bridge.technology}",
-        f"BridgeCreator: {bridge.creator}",
-        f"BridgeName: {bridge.name}",
+        f"BridgeCreator: {bridge.creator or UNKNOWN}",
+        f"BridgeName: {bridge.name or UNKNOWN}",
         f"BridgeNumChannels: {bridge.num_channels}",
         f"BridgeVideoSourceMode: {bridge.video_source_mode}",
     ]

@@ -124,12 +124,12 @@ def _exit(system: QueueSystem, queue: Queue, caller: Caller, event: str) -> None
 
 
 def _abandon(system: QueueSystem, queue: Queue, caller: Caller) -> None:
-    waited = system.pbx.clock() - caller.start
+    waited = int(system.pbx.clock() - caller.start)
     queue.record_abandoned(waited)
     position = queue.position(caller)
     system.pbx.bus.publish(
         qe.CallerAbandoned(
-            queue.name, caller.channel.snapshot(), position, caller.original_position, int(waited)
+            queue.name, caller.channel.snapshot(), position, caller.original_position, waited
         )
     )
     _exit(system, queue, caller, "ABANDON")
@@ -157,32 +157,36 @@ async def _wait_and_ring(
             return Outcome("LEAVEEMPTY")
         if is_turn(system, queue, caller, now):
             outcome = await _ring_round(system, queue, caller, request, expire)
-            if outcome is not None:
+            if isinstance(outcome, Outcome):
                 return outcome
+            if outcome:
+                continue  # members rang (and the retry wait passed): look again at once
         await wait_any((channel.hung_up, channel.interrupted, queue.changed), POLL, clock)
 
 
 async def _ring_round(
     system: QueueSystem, queue: Queue, caller: Caller, request: QueueRequest,
     expire: float | None,
-) -> Outcome | None:  # fmt: skip
+) -> Outcome | bool:  # fmt: skip
     """Ring the members the strategy picks; an Outcome once connected (or told to stop),
-    None to go on waiting."""
+    else whether any member rang."""
     clock = system.pbx.clock
     channel = caller.channel
     now = clock()
     members, positions = choose(system, queue, caller, now)
     if not members:
-        return None
+        return False
     ring_time = float(queue.settings.timeout) or None
     if expire is not None:
         ring_time = min(ring_time or expire - now, expire - now)
     legs = await _ring(system, queue, caller, members, ring_time or 3600.0)
     if not legs:
-        return None
+        return False
     started = clock()
 
     def failed(leg: Channel, status: str) -> None:
+        if status == "ANSWER":
+            return  # answered together with the one taken: cancelled below
         _no_answer(system, queue, caller, legs, leg, started)
         end_leg(channel, leg, status, FAILURE_CAUSES.get(status, causes.NORMAL_CLEARING))
 
@@ -203,7 +207,7 @@ async def _ring_round(
         caller.linear_next = max(rung) + 1
     if answered is None:
         if channel.hangup_requested or channel.interrupted.is_set():
-            return None  # the loop sees it
+            return True  # the loop sees it
         if "n" in request.options:
             _exit(system, queue, caller, "EXITWITHTIMEOUT")
             return Outcome("TIMEOUT")
@@ -211,7 +215,7 @@ async def _ring_round(
         if expire is not None:
             retry = min(retry, max(expire - clock(), 0.0))
         await wait_any((channel.hung_up, channel.interrupted), retry, clock)
-        return None
+        return True
     return await _connect(system, queue, caller, answered, legs[answered][0], started)
 
 
@@ -283,14 +287,14 @@ async def _connect(
     leg.publish(DialEnd(channel.snapshot(), leg.snapshot(), "ANSWER"))
     now = pbx.clock()
     holdtime = int(now - caller.start)
-    in_sl = now - caller.start <= queue.settings.servicelevel
+    in_sl = holdtime <= queue.settings.servicelevel
     original = caller.original_position
     _leave(system, queue, caller)
     channel.set_variable("QUEUEWAIT", str(holdtime))
     channel.set_variable("QUEUEWAIT_MS", str(holdtime * 1000))
     queue.record_holdtime(holdtime)
-    member.in_call = True
     system.refresh(member, queue)
+    member.in_call = True
     pbx.bus.publish(
         qe.AgentConnected(channel.snapshot(), leg.snapshot(), queue.snapshot(member), holdtime,
                           int(now - started))

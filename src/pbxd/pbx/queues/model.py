@@ -173,7 +173,7 @@ class Queue:
         else:
             self.talktime = (self.talktime * 3 + talktime) >> 2
 
-    def record_abandoned(self, waited: float) -> None:
+    def record_abandoned(self, waited: int) -> None:
         if waited <= self.settings.servicelevel:
             self.abandoned_in_sl += 1
         self.abandoned += 1

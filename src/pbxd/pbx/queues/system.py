@@ -212,7 +212,7 @@ class QueueSystem:
         """Pause or unpause the member (in one queue or all); False if it is nowhere."""
         found = self._matching(interface, queue_name)
         for queue, member in found:
-            if member.paused != paused:
+            if paused and not member.paused:
                 member.lastpause = self.pbx.clock()
             member.paused = paused
             member.reason = reason if paused else ""
