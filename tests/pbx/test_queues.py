@@ -467,3 +467,22 @@ def test_queue_cli_commands() -> None:
         ]
 
     run(scenario)
+
+
+def test_a_member_who_hangs_up_at_once_is_dumped(tmp_path: Path) -> None:
+    extra = "[dumpq]\nmember => Local/dump@default,0,Quitter\n"
+
+    async def scenario(pbx: PBX, system: QueueSystem, clock: VirtualClock, seen: list) -> None:
+        assert pbx.dialplan is not None
+        pbx.dialplan.add_extension("default", "dump", 1, "Answer", "")
+        pbx.dialplan.add_extension("default", "dump", 2, "Hangup", "")
+        caller = call(pbx, "dumpq")
+        await clock.advance(1)
+        dumped = [e.member.name for e in seen if isinstance(e, qe.AgentDumped)]
+        assert dumped and set(dumped) == {"Quitter"}
+        assert not kinds(seen, qe.AgentConnected)
+        queue = system.get("dumpq")
+        assert queue is not None and queue.callers[0].channel is caller  # still waiting
+
+    run(scenario, QUEUES + extra, log_dir=tmp_path)
+    assert "|dumpq|Quitter|AGENTDUMP|" in (tmp_path / "queue_log").read_text()

@@ -216,7 +216,23 @@ async def _ring_round(
             retry = min(retry, max(expire - clock(), 0.0))
         await wait_any((channel.hung_up, channel.interrupted), retry, clock)
         return True
-    return await _connect(system, queue, caller, answered, legs[answered][0], started)
+    member = legs[answered][0]
+    if answered.hangup_requested:  # the member answered and hung up at once
+        _dump(system, queue, caller, answered, member)
+        return True
+    return await _connect(system, queue, caller, answered, member, started)
+
+
+def _dump(
+    system: QueueSystem, queue: Queue, caller: Caller, leg: Channel, member: Member
+) -> None:
+    """A member who hangs up before being connected: the caller waits on."""
+    channel = caller.channel
+    system.pbx.bus.publish(
+        qe.AgentDumped(channel.snapshot(), leg.snapshot(), queue.snapshot(member))
+    )
+    system.queue_log.write(queue.name, channel.uniqueid, member.name, "AGENTDUMP", "")
+    end_leg(channel, leg, "CANCEL", causes.NORMAL_CLEARING)
 
 
 def legs_calls(

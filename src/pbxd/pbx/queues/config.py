@@ -23,8 +23,7 @@ log = logging.getLogger("pbxd.queues")
 QUEUE_OPTIONS = frozenset(
     {
         "strategy", "timeout", "retry", "wrapuptime", "maxlen", "weight", "servicelevel",
-        "joinempty", "leavewhenempty", "ringinuse", "autopause", "autofill", "timeoutrestart",
-        "context", "member",
+        "joinempty", "leavewhenempty", "ringinuse", "autopause", "autofill", "member",
     }
 )  # fmt: skip
 ACCEPTED_OPTIONS = frozenset(
@@ -39,8 +38,8 @@ ACCEPTED_OPTIONS = frozenset(
         "queue-minutes", "queue-minute", "queue-seconds", "queue-thankyou", "queue-callerannounce",
         "queue-reporthold", "queue-periodic-announce", "timeoutpriority", "autopausedelay",
         "autopausebusy", "autopauseunavail", "defaultrule", "penaltymemberslimit",
-        "eventwhencalled", "eventmemberstatus", "ringinuse", "log-restricted-caller-id",
-        "servicelevel", "wrapuptime", "announce-position-only-up",
+        "eventwhencalled", "eventmemberstatus", "log-restricted-caller-id", "timeoutrestart",
+        "context", "announce-position-only-up",
     }
 )  # fmt: skip
 GENERAL_OPTIONS = frozenset(
@@ -137,8 +136,6 @@ def _queue(category: Category, autofill: bool, problems: list[Problem]) -> Queue
         ringinuse=values.get_bool("ringinuse", True),
         autopause=autopause,
         autofill=values.get_bool("autofill", autofill),
-        timeoutrestart=values.get_bool("timeoutrestart", False),
-        context=values.get_str("context", ""),
     )
     for entry in category.entries:
         key = entry.key.lower()

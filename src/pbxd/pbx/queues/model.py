@@ -48,8 +48,6 @@ class QueueSettings:
     ringinuse: bool = True
     autopause: str = "no"  # no, yes (this queue), all (every queue)
     autofill: bool = True  # several callers ring members at once
-    timeoutrestart: bool = False
-    context: str = ""  # a caller may dial one digit to leave to this context
 
 
 @dataclass(eq=False)
