@@ -40,7 +40,10 @@ class Application:
         self.pbx.astdb = open_astdb(configuration)
         self.pbx.reloaders["pbx_config"] = self._reload_dialplan
         self.queues = configure_queues(
-            self.pbx, configuration.directory, configuration.directories.astlogdir
+            self.pbx,
+            configuration.directory,
+            configuration.directories.astlogdir,
+            configuration.files.get("queues.conf"),
         )
         self.manager = Manager(
             configuration.manager,

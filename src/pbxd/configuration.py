@@ -14,6 +14,7 @@ from .config.directories import Directories
 from .manager.acl import load_named_acls
 from .manager.settings import ManagerSettings, manager_settings
 from .pbx.dialplan import Dialplan
+from .pbx.queues.config import read_queues_conf
 
 SECRET_PLACEHOLDER = "@ADMIN_SECRET@"
 
@@ -81,6 +82,9 @@ def load_configuration(
     if extensions is not None:
         dialplan = Dialplan.load(extensions)
         problems.extend(dialplan.problems)
+    queues_conf = files.get("queues.conf")
+    if queues_conf is not None:
+        problems.extend(read_queues_conf(queues_conf).problems)
     return Configuration(root, directories, settings, dialplan, files=files, problems=problems)
 
 

@@ -486,3 +486,13 @@ def test_a_member_who_hangs_up_at_once_is_dumped(tmp_path: Path) -> None:
 
     run(scenario, QUEUES + extra, log_dir=tmp_path)
     assert "|dumpq|Quitter|AGENTDUMP|" in (tmp_path / "queue_log").read_text()
+
+
+def test_check_config_reports_queue_problems(tmp_path: Path) -> None:
+    from pbxd.configuration import load_configuration
+
+    (tmp_path / "queues.conf").write_text("[q]\nmember => bad\nmember => SIP/1\n")
+    problems = load_configuration(tmp_path).problems
+    assert [(p.line, p.severity) for p in problems if "no interface" in p.message] == [
+        (2, "warning")
+    ]

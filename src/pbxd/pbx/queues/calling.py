@@ -223,9 +223,7 @@ async def _ring_round(
     return await _connect(system, queue, caller, answered, member, started)
 
 
-def _dump(
-    system: QueueSystem, queue: Queue, caller: Caller, leg: Channel, member: Member
-) -> None:
+def _dump(system: QueueSystem, queue: Queue, caller: Caller, leg: Channel, member: Member) -> None:
     """A member who hangs up before being connected: the caller waits on."""
     channel = caller.channel
     system.pbx.bus.publish(

@@ -5,7 +5,6 @@ A bad line draws a warning (with file:line) and is left out; the rest loads.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -15,8 +14,6 @@ from .model import EMPTY_CONDITIONS, STRATEGIES, QueueSettings
 
 if TYPE_CHECKING:
     from ...config.conf import Category, ConfigFile
-
-log = logging.getLogger("pbxd.queues")
 
 #: Options of a queue pbxd reads, and those it accepts without acting on them
 #: (announcements, music on hold and recording options of app_queue).
@@ -79,7 +76,8 @@ class QueuesConfig:
 
 
 def read_queues_conf(config: ConfigFile | None) -> QueuesConfig:
-    """Every queue of ``queues.conf`` (None: no file, no queues)."""
+    """Every queue of ``queues.conf`` (None: no file, no queues); its problems are listed in
+    ``problems``, for the caller to report."""
     result = QueuesConfig()
     if config is None:
         return result
@@ -95,8 +93,6 @@ def read_queues_conf(config: ConfigFile | None) -> QueuesConfig:
         if category.name.lower() in ("general", "globals"):
             continue
         result.queues.append(_queue(category, result.autofill, problems))
-    for problem in problems:
-        log.warning("%s", problem)
     return result
 
 

@@ -18,6 +18,7 @@ from .model import DEVICE_STATES, Member, Queue
 from .queue_log import QueueLog
 
 if TYPE_CHECKING:
+    from ...config.conf import ConfigFile
     from ..core import PBX
 
 log = logging.getLogger("pbxd.queues")
@@ -75,10 +76,10 @@ class QueueSystem:
         if path is None or not path.is_file():
             return QueuesConfig()
         config = load(path, include_root=path.parent)
-        errors = [p for p in config.problems if p.severity == "error"]
-        for problem in config.problems:
+        result = read_queues_conf(config)
+        for problem in [*config.problems, *result.problems]:
             log.warning("%s", problem)
-        return None if errors else read_queues_conf(config)
+        return None if any(p.severity == "error" for p in config.problems) else result
 
     def reload(self, only: str = "", *, members: bool = True, params: bool = True) -> str:
         """``queue reload``, the QueueReload action and ``module reload app_queue``."""
@@ -314,15 +315,17 @@ class QueueSystem:
         self.queue_log.close()
 
 
-def configure(pbx: PBX, etc_dir: Path, log_dir: Path | None) -> QueueSystem:
-    """The PBX's queues from ``etc_dir/queues.conf``, persistent members restored, the
-    queue_log started, reload and CLI commands registered."""
+def configure(
+    pbx: PBX, etc_dir: Path, log_dir: Path | None, conf: ConfigFile | None
+) -> QueueSystem:
+    """The PBX's queues from ``queues.conf`` (``conf``, already read from ``etc_dir``, its
+    problems reported), persistent members restored, the queue_log started, reload and CLI
+    commands registered."""
     from .cli import register_cli
 
     system = QueueSystem(pbx, log_dir, etc_dir / "queues.conf")
     pbx.queues = system
-    config = system.read_conf()
-    system.load(config or QueuesConfig())
+    system.load(read_queues_conf(conf))
     system.restore()
     system.queue_log.write("NONE", "NONE", "NONE", "QUEUESTART", "")
     pbx.reloaders["app_queue"] = system.reload
