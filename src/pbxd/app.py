@@ -17,6 +17,7 @@ from .pbx.clock import Clock
 from .pbx.core import PBX
 from .pbx.features import Features, load_features
 from .pbx.parking import parking_of
+from .pbx.queues.system import configure as configure_queues
 from .pbx.voicemail import configure as configure_voicemail
 from .techs.local import LocalTechnology
 from .transport.http import HttpManager, start_http
@@ -44,6 +45,12 @@ class Application:
         self.pbx.reloaders["features"] = self._reload_features
         self.pbx.devices.load_custom()  # Custom: device states kept in the ASTdb
         self.pbx.reloaders["pbx_config"] = self._reload_dialplan
+        self.queues = configure_queues(
+            self.pbx,
+            configuration.directory,
+            configuration.directories.astlogdir,
+            configuration.files.get("queues.conf"),
+        )
         self.manager = Manager(
             configuration.manager,
             self.pbx,
@@ -118,6 +125,7 @@ class Application:
         if self.pbx.astdb is not None:
             self.pbx.astdb.close()
         self.cdr.close()
+        self.queues.close()
         self.stopped.set()
 
 

@@ -14,6 +14,7 @@ from .config.directories import Directories
 from .manager.acl import load_named_acls
 from .manager.settings import ManagerSettings, manager_settings
 from .pbx.dialplan import Dialplan
+from .pbx.queues.config import read_queues_conf
 from .pbx.voicemail.settings import load_settings as load_voicemail_settings
 
 SECRET_PLACEHOLDER = "@ADMIN_SECRET@"
@@ -86,6 +87,9 @@ def load_configuration(
     voicemail_conf = files.get("voicemail.conf")
     if voicemail_conf is not None:
         load_voicemail_settings(voicemail_conf, problems)  # its problems, for check-config
+    queues_conf = files.get("queues.conf")
+    if queues_conf is not None:
+        problems.extend(read_queues_conf(queues_conf).problems)
     return Configuration(root, directories, settings, dialplan, files=files, problems=problems)
 
 

@@ -58,8 +58,8 @@ def bridge_lines(bridge: ev.BridgeSnapshot, prefix: str = "") -> list[str]:
         f"{prefix}BridgeUniqueid: {bridge.uniqueid}",
         f"{prefix}BridgeType: {bridge.type}",
         f"{prefix}BridgeTechnology: {bridge.technology}",
-        f"{prefix}BridgeCreator: {bridge.creator}",
-        f"{prefix}BridgeName: {bridge.name}",
+        f"{prefix}BridgeCreator: {bridge.creator or UNKNOWN}",
+        f"{prefix}BridgeName: {bridge.name or UNKNOWN}",
         f"{prefix}BridgeNumChannels: {bridge.num_channels}",
         f"{prefix}BridgeVideoSourceMode: {bridge.video_source_mode}",
     ]

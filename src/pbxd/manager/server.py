@@ -15,6 +15,7 @@ from .devstate_events import ExtensionStatusTranslator
 from .events import EventHub
 from .parking_events import ParkingEventTranslator
 from .privileges import Privilege
+from .queue_events import QueueEventTranslator
 from .registry import ACTIONS, ActionRegistry, ActionSpec
 from .security import SecurityEvents
 from .session import Link, Session
@@ -52,13 +53,14 @@ class Manager:
         reload_settings: Callable[[], ManagerSettings | None] | None = None,
     ) -> None:
         from . import actions as _actions  # noqa: F401  (registers the built-in actions)
+        from .actions.queues import with_classic
         from .cli_commands import register_cli
 
         self.settings = settings
         self.pbx = pbx
         self.loop = loop
         self.clock = pbx.clock
-        self.actions = actions
+        self.actions = with_classic(actions) if settings.classic else actions
         #: actions by the exact spelling clients send (filled on first use)
         self.action_cache: dict[str, ActionSpec] = {}
         self.hub = EventHub(
@@ -79,6 +81,7 @@ class Manager:
             TransferEventTranslator(self),
             ExtensionStatusTranslator(self),
             VoicemailEventTranslator(self),
+            QueueEventTranslator(self),
         ):
             subscribe(pbx.bus, subscriber)
         pbx.reloaders["manager"] = self.reload

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .dialplan import Dialplan
     from .features import Features
     from .parking import Parking
+    from .queues import QueueSystem
     from .technology import Technology
 
 log = logging.getLogger("pbxd.pbx")
@@ -61,6 +62,7 @@ class PBX:
         self.parking: Parking | None = None  # made on first use (pbx.parking.parking_of)
         self.astdb: AstDB | None = None  # the ASTdb, when the application opens one
         self.features: Features | None = None  # features.conf (pbx.features.features_of)
+        self.queues: QueueSystem | None = None  # made on first use (pbx.queues.queues_of)
         self._uniqueids = itertools.count(1)
         self._register_cli()
         self.devices = DeviceStates(self)  # device states, hints and their CLI commands

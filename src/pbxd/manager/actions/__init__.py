@@ -16,3 +16,7 @@ from . import (  # noqa: F401
 )
 
 parking.install()
+
+from . import queues  # noqa: E402
+
+queues.install()

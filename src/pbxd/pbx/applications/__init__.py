@@ -99,6 +99,7 @@ from . import (  # noqa: E402,F401  (registers the built-in applications)
     flow,
     media,
     parking,
+    queue,
     recording,
     system,
     voicemail,
