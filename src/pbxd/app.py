@@ -19,6 +19,7 @@ from .pbx.features import Features, load_features
 from .pbx.parking import parking_of
 from .pbx.queues.system import configure as configure_queues
 from .pbx.voicemail import configure as configure_voicemail
+from .sip.setup import attach_peers
 from .techs.local import LocalTechnology
 from .transport.http import HttpManager, start_http
 from .transport.tcp import listen, tls_context
@@ -44,6 +45,7 @@ class Application:
         self.pbx.features = Features(self.pbx, load_features(configuration.directory))
         self.pbx.reloaders["features"] = self._reload_features
         self.pbx.devices.load_custom()  # Custom: device states kept in the ASTdb
+        attach_peers(self.pbx, configuration.directory, configuration.sip, configuration.iax)
         self.pbx.reloaders["pbx_config"] = self._reload_dialplan
         self.queues = configure_queues(
             self.pbx,
@@ -92,6 +94,8 @@ class Application:
         return host, port
 
     async def start(self) -> None:
+        if self.pbx.sip is not None:
+            await self.pbx.sip.start()
         settings = self.manager.settings
         if not settings.enabled:
             log.warning("manager.conf: enabled = no; the manager interface is not started")
@@ -122,6 +126,8 @@ class Application:
             await server.wait_closed()
         if self.http is not None:
             await self.http.stop()
+        if self.pbx.sip is not None:
+            await self.pbx.sip.stop()
         if self.pbx.astdb is not None:
             self.pbx.astdb.close()
         self.cdr.close()

@@ -27,7 +27,6 @@ from support.voicemail import reference_conf_with_mailbox
 
 #: Whole scenarios that cannot run yet: name -> (issue, why).
 SCENARIO_SKIPS: dict[str, tuple[int, str]] = {
-    "22_sip_iax_peers": (4, "SIP/IAX peer actions"),
 }
 
 #: Single sent actions (and the server's answer to them) left out of a scenario that runs.

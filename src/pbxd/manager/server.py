@@ -19,6 +19,7 @@ from .queue_events import QueueEventTranslator
 from .registry import ACTIONS, ActionRegistry, ActionSpec
 from .security import SecurityEvents
 from .session import Link, Session
+from .sip_events import SipEventTranslator
 from .transfer_events import TransferEventTranslator
 from .translation import subscribe
 from .voicemail_events import VoicemailEventTranslator
@@ -82,6 +83,7 @@ class Manager:
             ExtensionStatusTranslator(self),
             VoicemailEventTranslator(self),
             QueueEventTranslator(self),
+            SipEventTranslator(self),
         ):
             subscribe(pbx.bus, subscriber)
         pbx.reloaders["manager"] = self.reload

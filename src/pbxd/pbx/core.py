@@ -21,6 +21,8 @@ from .events import HungUp, NewChannel, VarSet
 from .hints import FUNCTION_WORDS
 
 if TYPE_CHECKING:
+    from ..iax import IaxConfig
+    from ..sip.service import SipService
     from .astdb import AstDB
     from .bridge import Bridge
     from .channel import Channel
@@ -63,6 +65,8 @@ class PBX:
         self.astdb: AstDB | None = None  # the ASTdb, when the application opens one
         self.features: Features | None = None  # features.conf (pbx.features.features_of)
         self.queues: QueueSystem | None = None  # made on first use (pbx.queues.queues_of)
+        self.sip: SipService | None = None  # chan_sip's work, when there is a sip.conf
+        self.iax: IaxConfig | None = None  # iax.conf's peers (configuration only)
         self._uniqueids = itertools.count(1)
         self._register_cli()
         self.devices = DeviceStates(self)  # device states, hints and their CLI commands

@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     media,
     modules,
     parking,
+    peers,
     recording,
     system,
     voicemail,
