@@ -188,3 +188,24 @@ def test_session_count_is_bounded(conf: Path, monkeypatch: pytest.MonkeyPatch) -
                 assert "Pong" in await reply.text()
 
     run(scenario())
+
+
+def test_silent_connections_are_closed_but_answers_in_progress_are_not(tmp_path: Path) -> None:
+    (tmp_path / "manager.conf").write_text(MANAGER_CONF)
+    (tmp_path / "http.conf").write_text(HTTP_CONF + "session_inactivity = 200\n")
+
+    async def scenario() -> None:
+        async with running_pbxd(tmp_path) as app, aiohttp.ClientSession() as client:
+            assert app.http is not None and app.http.address is not None
+            port = app.http.address[1]
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /asterisk/rawman?action=ping HTTP/1.1\r\nHost: a\r\n")  # no end
+            assert await asyncio.wait_for(reader.read(), 5) == b""  # closed, nothing answered
+            writer.close()
+            async with client.ws_connect(f"http://127.0.0.1:{port}/asterisk/ws") as ws:
+                await ws_login(ws)
+                await asyncio.sleep(0.5)  # longer than session_inactivity, with nothing sent
+                await ws.send_json({"Action": "Ping", "ActionID": "alive"})
+                assert (await next_json(ws, ActionID="alive"))["Ping"] == "Pong"
+
+    run(scenario())

@@ -137,7 +137,11 @@ class BadRequest(Exception):
 
 
 class _Handler(web_protocol.RequestHandler):
-    """Asterisk's error pages for requests that do not parse; the connection limit."""
+    """Asterisk's error pages for requests that do not parse; the connection limit; a
+    connection that sends nothing for ``session_inactivity`` while no request is being
+    answered is closed (a half-sent request cannot hold a place forever)."""
+
+    _idle: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         server: _Server = self._manager  # type: ignore[assignment]
@@ -146,6 +150,29 @@ class _Handler(web_protocol.RequestHandler):
             transport.close()
             return
         super().connection_made(transport)
+        self._watch()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._watch()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        super().connection_lost(exc)
+
+    def _watch(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        server: _Server = self._manager  # type: ignore[assignment]
+        delay = server.http.settings.session_inactivity / 1000
+        self._idle = self._loop.call_later(delay, self._silent)
+
+    def _silent(self) -> None:
+        if self._request_in_progress:  # answering (a long poll, a WebSocket): not idle
+            self._watch()
+        elif self.transport is not None:
+            self.transport.close()
 
     def handle_error(
         self,
