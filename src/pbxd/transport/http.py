@@ -461,7 +461,7 @@ class HttpManager:
         if not ws.can_prepare(request).ok:
             raise BadRequest(400, "Bad Request", "WebSocket upgrade expected")
         await ws.prepare(request)
-        link = WebSocketLink(ws, self.manager)
+        link = WebSocketLink(ws, self.manager, request.transport)
         local, remote = self._ends(request)
         session = self.manager.open_session(link, local, remote, banner=False)
         if session is None:
@@ -495,9 +495,15 @@ class HttpManager:
 class WebSocketLink:
     """A session's link over a WebSocket: each AMI message written goes out as JSON."""
 
-    def __init__(self, ws: web.WebSocketResponse, manager: Manager) -> None:
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        manager: Manager,
+        transport: asyncio.BaseTransport | None,
+    ) -> None:
         self.ws = ws
         self.manager = manager
+        self.transport = transport
         self.session: Session | None = None
         self.pending: deque[str] = deque()
         self.size = 0
@@ -527,9 +533,13 @@ class WebSocketLink:
         self._wake.set()
 
     def abort(self) -> None:
+        """Drop the connection now (a peer that does not read must not hold its backlog)."""
         self._closing = True
         self.pending.clear()
+        self.size = 0
         self._wake.set()
+        if self.transport is not None:
+            self.transport.abort()  # type: ignore[attr-defined]
 
     def stop(self) -> None:
         self._stopped = True
