@@ -14,6 +14,7 @@ from .config.directories import Directories
 from .manager.acl import load_named_acls
 from .manager.settings import ManagerSettings, manager_settings
 from .pbx.dialplan import Dialplan
+from .transport.http_settings import HttpSettings, http_settings
 
 SECRET_PLACEHOLDER = "@ADMIN_SECRET@"
 
@@ -26,6 +27,7 @@ class Configuration:
     dialplan: Dialplan | None = None
     allow_system: bool = False  # pbxd serve --allow-system: System() may run commands
     http_port: int | None = None  # pbxd serve --http-port: overrides http.conf's bindport
+    http: HttpSettings = field(default_factory=HttpSettings)
     files: dict[str, ConfigFile] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
@@ -82,7 +84,10 @@ def load_configuration(
     if extensions is not None:
         dialplan = Dialplan.load(extensions)
         problems.extend(dialplan.problems)
-    return Configuration(root, directories, settings, dialplan, files=files, problems=problems)
+    http = http_settings(files.get("http.conf"), problems)
+    return Configuration(
+        root, directories, settings, dialplan, files=files, problems=problems, http=http
+    )
 
 
 def reload_dialplan(configuration: Configuration) -> Dialplan | None:

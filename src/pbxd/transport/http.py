@@ -21,7 +21,6 @@ from aiohttp import WSMsgType, web, web_protocol
 from aiohttp.http_exceptions import BadHttpMethod, LineTooLong
 from multidict import CIMultiDict
 
-from ..config.conf import ConfigFile, Problem
 from ..manager.http_session import HttpSession, HttpSessions
 from ..protocol import Message
 from . import digest
@@ -35,7 +34,7 @@ from .http_render import (
     XML_TAIL,
     translate,
 )
-from .http_settings import HttpSettings, http_settings
+from .http_settings import HttpSettings
 
 if TYPE_CHECKING:
     from ..manager.server import Manager
@@ -208,14 +207,10 @@ class _Server(web.Server):
 
 
 async def start_http(
-    manager: Manager, http_conf: ConfigFile | None, port: int | None = None
+    manager: Manager, settings: HttpSettings, port: int | None = None
 ) -> HttpManager | None:
     """The HTTP manager, when manager.conf has ``webenabled`` and http.conf ``enabled`` and a
     ``bindaddr`` (``port`` overrides ``bindport``); None otherwise or if it cannot listen."""
-    problems: list[Problem] = []
-    settings = http_settings(http_conf, problems)
-    for problem in problems:
-        log.warning("%s", problem)
     http = HttpManager(manager, settings)
     register_cli(http)
     if not (manager.settings.webenabled and settings.enabled):
