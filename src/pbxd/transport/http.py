@@ -289,7 +289,8 @@ class HttpManager:
         if self._purger is not None:
             self._purger.cancel()
         for ws in list(self.sockets):
-            await ws.close()
+            with contextlib.suppress(Exception):  # a peer that stopped reading cannot hold us
+                await asyncio.wait_for(ws.close(), 1.0)
         if self.server is not None:
             self.server.close()
             if self._web is not None:
