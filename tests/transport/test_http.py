@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import http.client
@@ -10,6 +11,7 @@ import socket
 import threading
 from collections.abc import Iterator
 
+import aiohttp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -441,3 +443,24 @@ def test_any_form_body_gets_an_ami_answer(server: PbxdProcess, body: bytes) -> N
     reply = request(server, "/asterisk/mxml", method="POST", body=body, headers=form)
     assert reply.status == 200
     assert reply.text.startswith("<ajax-response>\n<response type='object' id='unknown'>")
+
+
+def test_websocket_against_the_server_process(server: PbxdProcess) -> None:
+    """A WebSocket client logs in, gets the events its user may read, and is answered in JSON."""
+
+    async def scenario() -> list[dict[str, object]]:
+        url = f"http://{server.host}:{server.http_port}/asterisk/ws"
+        async with aiohttp.ClientSession() as client, client.ws_connect(url) as ws:
+            await ws.send_json({"Action": "Login", "Username": "admin", "Secret": "adminpass",
+                                "Events": "user"})  # fmt: skip
+            got = [await ws.receive_json(timeout=5)]
+            cookie = login(server)  # an HTTP session sends an event the socket may read
+            request(server, "/asterisk/rawman?action=userevent&userevent=ToSocket", cookie)
+            while got[-1].get("Event") != "UserEvent":
+                got.append(await ws.receive_json(timeout=5))
+            return got
+
+    messages = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert messages[0] == {"Response": "Success", "Message": "Authentication accepted"}
+    assert messages[-1] == {"Event": "UserEvent", "Privilege": "user,all", "UserEvent": "ToSocket"}
+    assert all(m.get("Event") != "SuccessfulAuth" for m in messages)  # not in its Events mask
