@@ -112,8 +112,8 @@ class Application:
                 self.servers.append(
                     await listen(self.manager, settings.tlsbindaddr, settings.tlsport, context)
                 )
-        http_conf = self.configuration.files.get("http.conf")
-        self.http = await start_http(self.manager, http_conf, self.configuration.http_port)
+        configuration = self.configuration
+        self.http = await start_http(self.manager, configuration.http, configuration.http_port)
 
     async def stop(self, restart: bool = False) -> None:
         self.pbx.shutdown(restart)

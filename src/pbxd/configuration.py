@@ -18,6 +18,7 @@ from .pbx.dialplan import Dialplan
 from .pbx.queues.config import read_queues_conf
 from .pbx.voicemail.settings import load_settings as load_voicemail_settings
 from .sip.config import SipConfig, load_sip_config
+from .transport.http_settings import HttpSettings, http_settings
 
 SECRET_PLACEHOLDER = "@ADMIN_SECRET@"
 
@@ -30,6 +31,7 @@ class Configuration:
     dialplan: Dialplan | None = None
     allow_system: bool = False  # pbxd serve --allow-system: System() may run commands
     http_port: int | None = None  # pbxd serve --http-port: overrides http.conf's bindport
+    http: HttpSettings = field(default_factory=HttpSettings)
     files: dict[str, ConfigFile] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     sip: SipConfig | None = None  # sip.conf's peers and settings, when there is one
@@ -97,6 +99,7 @@ def load_configuration(
     sip_conf, iax_conf = files.get("sip.conf"), files.get("iax.conf")
     return Configuration(
         root, directories, settings, dialplan, files=files, problems=problems,
+        http=http_settings(files.get("http.conf"), problems),
         sip=load_sip_config(sip_conf, problems) if sip_conf is not None else None,
         iax=load_iax_config(iax_conf, problems) if iax_conf is not None else None,
     )  # fmt: skip

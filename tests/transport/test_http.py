@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import http.client
@@ -10,6 +11,7 @@ import socket
 import threading
 from collections.abc import Iterator
 
+import aiohttp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -414,3 +416,51 @@ def test_any_query_string_gets_an_ami_answer(server: PbxdProcess, query: str) ->
     head, _, body = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 OK\r\n"), reply
     assert body.startswith(b"Response: "), body
+
+
+def test_the_html_form_as_a_browser_posts_it(server: PbxdProcess) -> None:
+    """The tester page's form sends ``action`` twice (the select, then the text box)."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    page = request(server, "/asterisk/manager", method="POST", headers=form,
+                   body=b"action=login&action=&command=&username=admin&secret=adminpass")  # fmt: skip
+    assert "<tr><td>Message</td><td>Authentication accepted</td></tr>" in page.text
+    pong = request(server, "/asterisk/manager", page.cookie, "POST",
+                   b"action=&action=ping&command=&username=&secret=", form)  # fmt: skip
+    assert "<tr><td>Ping</td><td>Pong</td></tr>" in pong.text
+
+
+def test_extra_parameters_are_dropped_past_128(server: PbxdProcess) -> None:
+    cookie = login(server)
+    query = "action=ping&" + "&".join(f"x{i}=1" for i in range(300))
+    reply = request(server, f"/asterisk/rawman?{query}", cookie)
+    assert reply.text.startswith("Response: Success\r\nPing: Pong\r\n")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=300))
+def test_any_form_body_gets_an_ami_answer(server: PbxdProcess, body: bytes) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    reply = request(server, "/asterisk/mxml", method="POST", body=body, headers=form)
+    assert reply.status == 200
+    assert reply.text.startswith("<ajax-response>\n<response type='object' id='unknown'>")
+
+
+def test_websocket_against_the_server_process(server: PbxdProcess) -> None:
+    """A WebSocket client logs in, gets the events its user may read, and is answered in JSON."""
+
+    async def scenario() -> list[dict[str, object]]:
+        url = f"http://{server.host}:{server.http_port}/asterisk/ws"
+        async with aiohttp.ClientSession() as client, client.ws_connect(url) as ws:
+            await ws.send_json({"Action": "Login", "Username": "admin", "Secret": "adminpass",
+                                "Events": "user"})  # fmt: skip
+            got = [await ws.receive_json(timeout=5)]
+            cookie = login(server)  # an HTTP session sends an event the socket may read
+            request(server, "/asterisk/rawman?action=userevent&userevent=ToSocket", cookie)
+            while got[-1].get("Event") != "UserEvent":
+                got.append(await ws.receive_json(timeout=5))
+            return got
+
+    messages = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert messages[0] == {"Response": "Success", "Message": "Authentication accepted"}
+    assert messages[-1] == {"Event": "UserEvent", "Privilege": "user,all", "UserEvent": "ToSocket"}
+    assert all(m.get("Event") != "SuccessfulAuth" for m in messages)  # not in its Events mask

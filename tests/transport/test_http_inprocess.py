@@ -188,3 +188,68 @@ def test_session_count_is_bounded(conf: Path, monkeypatch: pytest.MonkeyPatch) -
                 assert "Pong" in await reply.text()
 
     run(scenario())
+
+
+def test_silent_connections_are_closed_but_answers_in_progress_are_not(tmp_path: Path) -> None:
+    (tmp_path / "manager.conf").write_text(MANAGER_CONF)
+    (tmp_path / "http.conf").write_text(HTTP_CONF + "session_inactivity = 200\n")
+
+    async def scenario() -> None:
+        async with running_pbxd(tmp_path) as app, aiohttp.ClientSession() as client:
+            assert app.http is not None and app.http.address is not None
+            port = app.http.address[1]
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /asterisk/rawman?action=ping HTTP/1.1\r\nHost: a\r\n")  # no end
+            assert await asyncio.wait_for(reader.read(), 5) == b""  # closed, nothing answered
+            writer.close()
+            async with client.ws_connect(f"http://127.0.0.1:{port}/asterisk/ws") as ws:
+                await ws_login(ws)
+                await asyncio.sleep(0.5)  # longer than session_inactivity, with nothing sent
+                await ws.send_json({"Action": "Ping", "ActionID": "alive"})
+                assert (await next_json(ws, ActionID="alive"))["Ping"] == "Pong"
+
+    run(scenario())
+
+
+def _frame(text: str) -> bytes:
+    """One masked WebSocket text frame, as a client sends it."""
+    payload = text.encode()
+    mask = b"\x01\x02\x03\x04"
+    head = bytes([0x81, 0x80 | 126]) + len(payload).to_bytes(2, "big")
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def test_websocket_that_stops_reading_is_dropped(tmp_path: Path) -> None:
+    (tmp_path / "manager.conf").write_text(
+        MANAGER_CONF.replace("httptimeout = 60", "httptimeout = 60\neventqueuesize = 64"))  # fmt: skip
+    (tmp_path / "http.conf").write_text(HTTP_CONF)
+
+    async def scenario() -> None:
+        async with running_pbxd(tmp_path) as app, aiohttp.ClientSession() as client:
+            assert app.http is not None and app.http.address is not None
+            port = app.http.address[1]
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /asterisk/ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
+                         b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                         b"Sec-WebSocket-Version: 13\r\n\r\n")  # fmt: skip
+            assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101 ")
+            writer.write(_frame('{"Action": "Login", "Username": "admin", "Secret": "adminpass"}'))
+            await writer.drain()
+            while len(app.manager.logged_in_as("admin")) < 1:
+                await asyncio.sleep(0.01)
+            stalled = app.manager.logged_in_as("admin")[0]
+            async with client.ws_connect(f"http://127.0.0.1:{port}/asterisk/ws") as ws:
+                await ws_login(ws, "limited", "limitedpass")  # reads call events only
+                sent = 0
+                while stalled.id in app.manager.sessions and sent < 20_000:
+                    await ws.send_json({"Action": "Ping", "Pad": "x" * 900})
+                    app.manager.hub.publish("Flood", 1, ["Pad: " + "y" * 900])  # class system
+                    sent += 1
+                    if sent % 100 == 0:
+                        await asyncio.sleep(0)
+                assert stalled.id not in app.manager.sessions  # dropped, not buffered forever
+                await ws.send_json({"Action": "Ping", "ActionID": "after"})
+                assert (await next_json(ws, ActionID="after"))["Ping"] == "Pong"
+            writer.close()
+
+    run(scenario())

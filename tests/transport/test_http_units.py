@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pbxd.config.conf import loads
+from pbxd.configuration import load_configuration
 from pbxd.protocol.errors import LINE_TOO_LONG, TOO_MANY_HEADERS
 from pbxd.transport import digest
 from pbxd.transport.ami_json import JsonMessageError, message_from_json, messages_to_json
@@ -214,3 +216,13 @@ def test_settings_defaults_and_values() -> None:
     assert settings.prefix == "/pbx" and settings.sessionlimit == 5 and settings.servername == ""
     assert [p.message for p in problems] == [
         "unknown option 'bogus' in [general]", "unknown option 'bindport2' in [general]"]  # fmt: skip
+
+
+def test_check_config_reports_http_conf(tmp_path: Path) -> None:
+    (tmp_path / "manager.conf").write_text("[general]\nenabled = yes\nwebenabled = yes\n")
+    (tmp_path / "http.conf").write_text("[general]\nenabled = maybe\nbindport = 99999\n")
+    configuration = load_configuration(tmp_path)
+    texts = [str(problem) for problem in configuration.problems]
+    assert any("http.conf:2" in text and "enabled" in text for text in texts), texts
+    assert any("http.conf:3" in text and "bindport" in text for text in texts), texts
+    assert configuration.http.bindport == 8088 and not configuration.http.enabled

@@ -21,7 +21,6 @@ from aiohttp import WSMsgType, web, web_protocol
 from aiohttp.http_exceptions import BadHttpMethod, LineTooLong
 from multidict import CIMultiDict
 
-from ..config.conf import ConfigFile, Problem
 from ..manager.http_session import HttpSession, HttpSessions
 from ..protocol import Message
 from . import digest
@@ -35,7 +34,7 @@ from .http_render import (
     XML_TAIL,
     translate,
 )
-from .http_settings import HttpSettings, http_settings
+from .http_settings import HttpSettings
 
 if TYPE_CHECKING:
     from ..manager.server import Manager
@@ -137,7 +136,11 @@ class BadRequest(Exception):
 
 
 class _Handler(web_protocol.RequestHandler):
-    """Asterisk's error pages for requests that do not parse; the connection limit."""
+    """Asterisk's error pages for requests that do not parse; the connection limit; a
+    connection that sends nothing for ``session_inactivity`` while no request is being
+    answered is closed (a half-sent request cannot hold a place forever)."""
+
+    _idle: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         server: _Server = self._manager  # type: ignore[assignment]
@@ -146,6 +149,29 @@ class _Handler(web_protocol.RequestHandler):
             transport.close()
             return
         super().connection_made(transport)
+        self._watch()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._watch()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        super().connection_lost(exc)
+
+    def _watch(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        server: _Server = self._manager  # type: ignore[assignment]
+        delay = server.http.settings.session_inactivity / 1000
+        self._idle = self._loop.call_later(delay, self._silent)
+
+    def _silent(self) -> None:
+        if self._request_in_progress:  # answering (a long poll, a WebSocket): not idle
+            self._watch()
+        elif self.transport is not None:
+            self.transport.close()
 
     def handle_error(
         self,
@@ -181,14 +207,10 @@ class _Server(web.Server):
 
 
 async def start_http(
-    manager: Manager, http_conf: ConfigFile | None, port: int | None = None
+    manager: Manager, settings: HttpSettings, port: int | None = None
 ) -> HttpManager | None:
     """The HTTP manager, when manager.conf has ``webenabled`` and http.conf ``enabled`` and a
     ``bindaddr`` (``port`` overrides ``bindport``); None otherwise or if it cannot listen."""
-    problems: list[Problem] = []
-    settings = http_settings(http_conf, problems)
-    for problem in problems:
-        log.warning("%s", problem)
     http = HttpManager(manager, settings)
     register_cli(http)
     if not (manager.settings.webenabled and settings.enabled):
@@ -267,7 +289,8 @@ class HttpManager:
         if self._purger is not None:
             self._purger.cancel()
         for ws in list(self.sockets):
-            await ws.close()
+            with contextlib.suppress(Exception):  # a peer that stopped reading cannot hold us
+                await asyncio.wait_for(ws.close(), 1.0)
         if self.server is not None:
             self.server.close()
             if self._web is not None:
@@ -434,7 +457,7 @@ class HttpManager:
         if not ws.can_prepare(request).ok:
             raise BadRequest(400, "Bad Request", "WebSocket upgrade expected")
         await ws.prepare(request)
-        link = WebSocketLink(ws, self.manager)
+        link = WebSocketLink(ws, self.manager, request.transport)
         local, remote = self._ends(request)
         session = self.manager.open_session(link, local, remote, banner=False)
         if session is None:
@@ -468,9 +491,15 @@ class HttpManager:
 class WebSocketLink:
     """A session's link over a WebSocket: each AMI message written goes out as JSON."""
 
-    def __init__(self, ws: web.WebSocketResponse, manager: Manager) -> None:
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        manager: Manager,
+        transport: asyncio.BaseTransport | None,
+    ) -> None:
         self.ws = ws
         self.manager = manager
+        self.transport = transport
         self.session: Session | None = None
         self.pending: deque[str] = deque()
         self.size = 0
@@ -500,9 +529,13 @@ class WebSocketLink:
         self._wake.set()
 
     def abort(self) -> None:
+        """Drop the connection now (a peer that does not read must not hold its backlog)."""
         self._closing = True
         self.pending.clear()
+        self.size = 0
         self._wake.set()
+        if self.transport is not None:
+            self.transport.abort()  # type: ignore[attr-defined]
 
     def stop(self) -> None:
         self._stopped = True
