@@ -542,3 +542,53 @@ def test_any_arguments_to_the_applications(app: str, data: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run(Path(tmp), scenario)
         assert {p.name for p in Path(tmp).iterdir()} <= {"etc", "spool"}
+
+
+MAILER = """
+import pathlib, sys
+out = pathlib.Path(sys.argv[1])
+out.mkdir(exist_ok=True)
+(out / f"{len(list(out.iterdir()))}.eml").write_bytes(sys.stdin.buffer.read())
+"""
+
+
+def test_new_message_is_mailed_with_its_audio_and_deleted_when_asked(tmp_path: Path) -> None:
+    import email
+    import email.policy
+    import sys
+
+    script = tmp_path / "mailer.py"
+    script.write_text(MAILER)
+    outbox = tmp_path / "outbox"
+    general = (
+        f"mailcmd = {sys.executable} {script} {outbox}\n"
+        "emailsubject = [PBX]: New message ${VM_MSGNUM} in mailbox ${VM_MAILBOX}\n"
+        "[mail]\n"
+        "77 => 1,Mail Box,mb@example.com,pg@example.com,attach=yes|delete=yes\n"
+    )
+    extensions = "[default]\nexten => 800,1,VoiceMail(77@mail,s)\n"
+
+    async def scenario(s: Setup) -> None:
+        s.pbx.dialplan = Dialplan.load(loads(extensions, "extensions.conf"))
+        channel = s.call("800")
+        await s.clock.advance(4)
+        channel.request_hangup()
+        await s.clock.advance(1)
+        await asyncio.gather(*s.service.mailing)
+        assert s.service.counts("77", "mail") == (0, 0, 0)  # delete = yes
+        mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                 for p in sorted(outbox.iterdir())]  # fmt: skip
+        by_to = {str(m["To"]): m for m in mails}
+        mail = by_to['Mail Box <mb@example.com>']
+        assert mail["Subject"] == "[PBX]: New message 1 in mailbox 77"
+        assert mail["X-Asterisk-VM-Duration"] == "4" and mail["X-Asterisk-VM-Context"] == "mail"
+        assert mail["From"].startswith("Asterisk PBX <asterisk@")
+        parts = list(mail.iter_attachments())
+        assert [p.get_filename() for p in parts] == ["msg0000.wav"]
+        assert len(parts[0].get_payload(decode=True)) == 44 + 4 * 16000
+        body = next(mail.iter_parts()).get_content()
+        assert "0:04" in body and '"Alice" <100>' in body
+        pager = by_to['Mail Box <pg@example.com>']
+        assert not list(pager.iter_attachments())
+
+    run(tmp_path, scenario, general=general)
