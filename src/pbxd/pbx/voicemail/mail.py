@@ -19,6 +19,7 @@ from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING
 
 from ..expressions import VariableScope, substitute
+from ..functions import _split_callerid as split_callerid
 from .leave import merged_callerid
 
 if TYPE_CHECKING:
@@ -40,11 +41,8 @@ DEFAULT_PAGER_BODY = "New ${VM_DUR} long message in mailbox ${VM_MAILBOX} from $
 def variables(user: Mailbox, message: Message, date_format: str) -> dict[str, str]:
     """The ``VM_*`` variables of a new message."""
     info = message.info
-    name, _, rest = info.get("callerid", "").partition(" <")
-    number = rest.rstrip(">") if rest else ""
-    if not rest:
-        name, number = ("", name) if name.isdigit() else (name, "")
-    name = name.strip('"')
+    callerid = info.get("callerid", "")
+    name, number = split_callerid(callerid) if callerid != "Unknown" else ("", "")
     seconds = message.duration
     origtime = int(info["origtime"]) if info.get("origtime", "").isdigit() else 0
     when = datetime.fromtimestamp(origtime, UTC)
