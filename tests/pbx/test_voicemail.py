@@ -333,6 +333,23 @@ def test_voicemailmain_logs_in_plays_and_moves_heard_messages_to_old(tmp_path: P
     run(tmp_path, scenario)
 
 
+def test_voicemailmain_urgent_messages_first_then_new_ones(tmp_path: Path) -> None:
+    async def scenario(s: Setup) -> None:
+        write_message(s.spool_dir, "default", "1234", "Urgent", 0)
+        write_message(s.spool_dir, "default", "1234", "INBOX", 0)
+        channel = s.call("600")
+        await s.clock.advance(0.5)
+        s.press(channel, "4242#1")  # the urgent one
+        await s.clock.advance(2)
+        s.press(channel, "6")  # no more urgent ones: the first new one
+        await s.clock.advance(2)
+        s.press(channel, "#")
+        await s.clock.advance(1)
+        assert s.service.counts("1234") == (0, 0, 2)
+
+    run(tmp_path, scenario)
+
+
 def test_voicemailmain_delete_and_save_to_folder(tmp_path: Path) -> None:
     async def scenario(s: Setup) -> None:
         write_message(s.spool_dir, "default", "1234", "INBOX", 0)
