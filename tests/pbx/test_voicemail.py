@@ -55,6 +55,7 @@ exten => 503,1,VoiceMail(9999,s)
 exten => 504,1,VoiceMail(42@other,s)
 exten => 505,1,VoiceMail(1234)
 exten => 506,1,VoiceMail(1234,su)
+exten => 508,1,VoiceMail()
 exten => 507,1,VMSayName(1234)
  same => n,Set(SAID=yes)
 exten => o,1,Set(WHERE=operator)
@@ -246,6 +247,14 @@ def test_urgent_message_to_several_mailboxes_and_unknown_mailbox(tmp_path: Path)
         assert (s.box("42", "Urgent", "other") / "msg0000.wav").exists()
         assert s.service.inbox_count("1234@default,42@other") == (2, 0, 0)
         assert s.service.has_new("9999&42@other")
+        asking = s.call("508", "erin")  # VoiceMail() asks which mailbox
+        await s.clock.advance(0.5)
+        s.press(asking, "1234#")
+        await s.clock.advance(2)
+        asking.request_hangup()
+        await s.clock.advance(1)
+        assert asking.get_variable("VMSTATUS") == "SUCCESS"
+        assert s.service.counts("1234") == (1, 1, 0)
         unknown = s.call("503", "carol")
         await s.clock.advance(1)
         assert unknown.get_variable("VMSTATUS") == "FAILED"
@@ -320,6 +329,23 @@ def test_voicemailmain_logs_in_plays_and_moves_heard_messages_to_old(tmp_path: P
         assert (last.mailbox_id, last.new, last.old) == ("1234@default", 1, 1)
         assert last.channel is not None and last.channel.name == channel.name
         assert channel.hangup_requested  # the dialplan ended
+
+    run(tmp_path, scenario)
+
+
+def test_voicemailmain_urgent_messages_first_then_new_ones(tmp_path: Path) -> None:
+    async def scenario(s: Setup) -> None:
+        write_message(s.spool_dir, "default", "1234", "Urgent", 0)
+        write_message(s.spool_dir, "default", "1234", "INBOX", 0)
+        channel = s.call("600")
+        await s.clock.advance(0.5)
+        s.press(channel, "4242#1")  # the urgent one
+        await s.clock.advance(2)
+        s.press(channel, "6")  # no more urgent ones: the first new one
+        await s.clock.advance(2)
+        s.press(channel, "#")
+        await s.clock.advance(1)
+        assert s.service.counts("1234") == (0, 0, 2)
 
     run(tmp_path, scenario)
 
@@ -542,3 +568,53 @@ def test_any_arguments_to_the_applications(app: str, data: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run(Path(tmp), scenario)
         assert {p.name for p in Path(tmp).iterdir()} <= {"etc", "spool"}
+
+
+MAILER = """
+import pathlib, sys
+out = pathlib.Path(sys.argv[1])
+out.mkdir(exist_ok=True)
+(out / f"{len(list(out.iterdir()))}.eml").write_bytes(sys.stdin.buffer.read())
+"""
+
+
+def test_new_message_is_mailed_with_its_audio_and_deleted_when_asked(tmp_path: Path) -> None:
+    import email
+    import email.policy
+    import sys
+
+    script = tmp_path / "mailer.py"
+    script.write_text(MAILER)
+    outbox = tmp_path / "outbox"
+    general = (
+        f"mailcmd = {sys.executable} {script} {outbox}\n"
+        "emailsubject = [PBX]: New message ${VM_MSGNUM} in mailbox ${VM_MAILBOX}\n"
+        "[mail]\n"
+        "77 => 1,Mail Box,mb@example.com,pg@example.com,attach=yes|delete=yes\n"
+    )
+    extensions = "[default]\nexten => 800,1,VoiceMail(77@mail,s)\n"
+
+    async def scenario(s: Setup) -> None:
+        s.pbx.dialplan = Dialplan.load(loads(extensions, "extensions.conf"))
+        channel = s.call("800")
+        await s.clock.advance(4)
+        channel.request_hangup()
+        await s.clock.advance(1)
+        await asyncio.gather(*s.service.mailing)
+        assert s.service.counts("77", "mail") == (0, 0, 0)  # delete = yes
+        mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                 for p in sorted(outbox.iterdir())]  # fmt: skip
+        by_to = {str(m["To"]): m for m in mails}
+        mail = by_to['Mail Box <mb@example.com>']
+        assert mail["Subject"] == "[PBX]: New message 1 in mailbox 77"
+        assert mail["X-Asterisk-VM-Duration"] == "4" and mail["X-Asterisk-VM-Context"] == "mail"
+        assert mail["From"].startswith("Asterisk PBX <asterisk@")
+        parts = list(mail.iter_attachments())
+        assert [p.get_filename() for p in parts] == ["msg0000.wav"]
+        assert len(parts[0].get_payload(decode=True)) == 44 + 4 * 16000
+        body = next(mail.iter_parts()).get_content()
+        assert "0:04" in body and '"Alice" <100>' in body
+        pager = by_to['Mail Box <pg@example.com>']
+        assert not list(pager.iter_attachments())
+
+    run(tmp_path, scenario, general=general)

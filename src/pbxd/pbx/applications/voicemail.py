@@ -8,9 +8,12 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
+from ..channel import ChannelState
 from ..voicemail import functions as _functions  # noqa: F401  (registers the functions)
+from ..voicemail.dtmf import DigitReader
 from ..voicemail.leave import LeaveOptions, leave_voicemail
 from ..voicemail.main import MainOptions, authenticate, voicemail_main
+from ..voicemail.prompts import ask_digits
 from ..voicemail.service import split_mailbox, voicemail_of
 from ..voicemail.spool import SpoolError, folder_name
 from . import application, split_args
@@ -40,10 +43,17 @@ async def voicemail(channel: Channel, data: str) -> None:
     service = voicemail_of(channel.pbx)
     args = split_args(data)
     spec = args[0].strip()
-    if service is None or not spec:
-        log.warning("VoiceMail requires an argument (mailbox)" if spec else "No voicemail")
+    if service is None:
+        log.warning("VoiceMail: no voicemail configured")
         channel.set_variable("VMSTATUS", "FAILED")
         return
+    if not spec:  # the caller says which mailbox
+        if channel.state != ChannelState.UP:
+            channel.set_state(ChannelState.UP)
+        with DigitReader(channel) as reader:
+            spec = await ask_digits(reader, "vm-whichbox", 10.0) or ""
+        if not spec:
+            return
     flags = _options(args[1] if len(args) > 1 else "")
     options = LeaveOptions(
         busy="b" in flags,

@@ -198,11 +198,13 @@ class _Visit:
                 log.warning("Mailbox %s is full", recipient.mailbox_id)
                 continue
             try:
-                spool.copy(message, recipient.context, recipient.mailbox, folder)
+                copy = spool.copy(message, recipient.context, recipient.mailbox, folder)
             except SpoolError as exc:
                 log.error("Copy of the message to %s failed: %s", recipient.mailbox_id, exc)
                 continue
+            service.notify_owner(recipient, copy)
             service.notify(recipient.mailbox, recipient.context, snapshot)
+        service.notify_owner(user, message)
         service.notify(user.mailbox, user.context, snapshot)
         return True
 

@@ -122,8 +122,8 @@ async def _menu(
             if command:
                 repeats = 0
                 result = await _command(service, reader, user, folder, command)
-                if isinstance(result, OpenFolder):
-                    folder, result = result, ""
+                if isinstance(result, tuple):
+                    folder, result = result
                 command = result
                 continue
             command = await stream(reader, "vm-onefor", MENU_KEYS)
@@ -140,12 +140,18 @@ async def _menu(
 
 async def _command(
     service: Voicemail, reader: DigitReader, user: Mailbox, folder: OpenFolder, key: str
-) -> str | OpenFolder | None:
+) -> str | tuple[OpenFolder, str | None] | None:
     """Carry out one menu key; returns the next key pressed ("" for none, None: hung up),
-    or the folder the caller changed to."""
+    with the folder the caller is now in when that changed."""
     last = len(folder.messages) - 1
     if key in "1564":
         target = {"1": 0, "5": folder.current, "6": folder.current + 1, "4": folder.current - 1}[key]
+        if key == "6" and target > last and folder.name == URGENT:
+            _close(service, user, folder)  # the urgent ones heard: on to the new ones
+            inbox = _open(service, user, INBOX)
+            if inbox.messages:
+                return inbox, await _play(reader, inbox, 0)
+            return inbox, await stream(reader, "vm-nomore", MENU_KEYS)
         if last < 0 or target < 0 or target > last:
             return await stream(reader, "vm-nomore", MENU_KEYS)
         return await _play(reader, folder, target)
@@ -176,7 +182,7 @@ async def _command(
         if target is None:
             return None if reader.channel.hangup_requested else ""
         _close(service, user, folder)
-        return _open(service, user, target)
+        return _open(service, user, target), ""
     if key == "0":
         return await _mailbox_options(service, reader, user)
     return ""  # help and the advanced menu: the instructions again

@@ -11,6 +11,7 @@ checks at once.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import re
@@ -96,6 +97,7 @@ class Voicemail:
         self._timer: TimerHandle | None = None
         #: messages being recorded now, by (context, mailbox): they count towards maxmsg
         self.recording: dict[tuple[str, str], int] = {}
+        self.mailing: set[asyncio.Task[bool]] = set()  # notifications being sent
         pbx.bus.subscribe(lambda _: self._stop_polling(), (ShuttingDown,))
 
     # -- configuration -------------------------------------------------------------------
@@ -231,6 +233,25 @@ class Voicemail:
         )
         self.notify(box, context)
         return ok
+
+    # -- notification --------------------------------------------------------------------
+
+    def notify_owner(self, user: Mailbox, message: Message) -> None:
+        """Email and page the mailbox's owner about a new message (in the background);
+        with ``delete = yes`` the message is then removed."""
+        from .mail import compose, send
+
+        for address, pager in ((user.email, False), (user.pager, True)):
+            if address:
+                data = compose(self.pbx, self.settings, user, message, pager)
+                task = asyncio.ensure_future(send(self.settings.mailcmd, data))
+                self.mailing.add(task)
+                task.add_done_callback(self.mailing.discard)
+        if user.delete:
+            try:
+                self.spool.remove(message)
+            except SpoolError as exc:
+                log.warning("%s", exc)
 
     # -- message waiting -----------------------------------------------------------------
 

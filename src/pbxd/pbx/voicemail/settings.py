@@ -86,6 +86,11 @@ class VoicemailSettings:
     pollfreq: int = 30
     maxlogins: int = 3
     maxgreet: int = 0  # seconds a greeting may last (0: no limit)
+    emailsubject: str = ""
+    emailbody: str = ""
+    pagersubject: str = ""
+    pagerbody: str = ""
+    emaildateformat: str = "%A, %B %d, %Y at %r"
     defaults: Mailbox = field(default_factory=lambda: Mailbox("", ""))
     users: list[Mailbox] = field(default_factory=list)
     zones: list[Zone] = field(default_factory=list)
@@ -178,6 +183,9 @@ def _read_general(general: Settings, settings: VoicemailSettings, problems: list
     settings.pollfreq = general.get_int("pollfreq", 30, minimum=1)
     settings.maxlogins = general.get_int("maxlogins", 3, minimum=0)
     settings.maxgreet = general.get_int("maxgreet", 0, minimum=0)
+    for key in ("emailsubject", "emailbody", "pagersubject", "pagerbody"):
+        setattr(settings, key, _unescape(general.get_str(key, "")))
+    settings.emaildateformat = general.get_str("emaildateformat", settings.emaildateformat)
     maxmsg = general.get_int("maxmsg", MAXMSG)
     if maxmsg < 0:
         _warn(problems, general.entry("maxmsg"),
@@ -212,6 +220,15 @@ def _read_general(general: Settings, settings: VoicemailSettings, problems: list
         minsecs=general.get_int(minsecs_key, 0, minimum=0),
     )
     general.warn_unknown(_ACCEPTED)
+
+
+def _unescape(text: str) -> str:
+    """``\\n``, ``\\t``, ``\\r`` and ``\\\\`` in the email templates."""
+    table = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
+    out, chars = [], iter(text)
+    for char in chars:
+        out.append(table.get(next(chars, ""), "") if char == "\\" else char)
+    return "".join(out)
 
 
 def _read_zones(category: Category, problems: list[Problem]) -> list[Zone]:
