@@ -63,6 +63,8 @@ class _Protocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        if self.client._pausing:
+            transport.pause_reading()  # type: ignore[attr-defined]
 
     def data_received(self, data: bytes) -> None:
         client = self.client
@@ -156,6 +158,7 @@ class AmiClient:
         self._error: BaseException | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._connected = asyncio.Event()
+        self._pausing: set[object] = set()  # full streams with the ``pause`` policy
 
     # -- connection ----------------------------------------------------------------------
 
@@ -477,11 +480,28 @@ class AmiClient:
         """An async iterator of matching events, holding at most ``maxsize`` unread ones
         (see ``pbxd.client.events`` for the overflow policies). Ends when the client
         closes; raises the error that stopped it (e.g. a login refused on reconnect)."""
-        stream = EventStream(EventFilter(pattern, headers), self._hub, maxsize, overflow)
+        stream = EventStream(
+            EventFilter(pattern, headers), self._hub, maxsize, overflow, self._pause_reading
+        )
         if self._error is not None:
             stream.finish(self._error)
         self._hub.add(stream)
         return stream
+
+    def _pause_reading(self, stream: object, paused: bool) -> None:
+        """A ``pause`` stream filled up (or drained): stop (or resume) reading the socket."""
+        was = bool(self._pausing)
+        if paused:
+            self._pausing.add(stream)
+        else:
+            self._pausing.discard(stream)
+        protocol = self._protocol
+        if protocol is None or protocol.transport is None or was == bool(self._pausing):
+            return
+        if self._pausing:
+            protocol.transport.pause_reading()
+        else:
+            protocol.transport.resume_reading()
 
     # -- incoming ------------------------------------------------------------------------
 
