@@ -321,3 +321,38 @@ def test_action_ids_are_unique() -> None:
             await two.close()
 
     run(scenario)
+
+
+def test_pause_policy_loses_nothing() -> None:
+    """With ``pause`` the client stops reading while the stream is full: every one of the
+    events arrives, in order, and the stream never held much more than its size."""
+    count = 30_000
+
+    async def handler(peer: Peer) -> None:
+        await peer.login()
+        pad = "x" * 200
+        await peer.send(
+            b"".join(f"Event: Tick\r\nN: {n}\r\nPad: {pad}\r\n\r\n".encode() for n in range(count))
+        )
+        await peer.answer_rest()
+
+    async def scenario() -> None:
+        async with fake_server(handler) as (host, port, _):
+            client = client_for(host, port)
+            ticks = client.events("Tick", maxsize=100, overflow="pause")
+            await client.connect()
+            longest, n = 0, 0
+            async for event in ticks:
+                longest = max(longest, len(ticks))
+                assert event.get("N") == str(n)
+                n += 1
+                if n == count:
+                    break
+                if n % 1000 == 0:
+                    await asyncio.sleep(0.001)  # a slow reader
+            assert ticks.dropped == 0
+            assert longest < count // 2
+            assert (await client.send_action("Ping")).ok
+            await client.close()
+
+    run(scenario)

@@ -225,24 +225,34 @@ def run_originate(ami: SyncClient, args: Any) -> int:
     return EXIT_OK if result.get("Response").lower() == "success" else EXIT_ERROR
 
 
+def completer(actions: list[str]) -> Callable[[str, int], str | None]:
+    """Readline's completion of action names (any case) from ``ListCommands``."""
+
+    def complete(text: str, state: int) -> str | None:
+        matches = [name for name in actions if name.lower().startswith(text.lower())]
+        return matches[state] if state < len(matches) else None
+
+    return complete
+
+
+def action_names(listed: Message) -> list[str]:
+    """The action names of a ``ListCommands`` response."""
+    return sorted(name for name, _ in listed.items() if name.lower() not in ("response", "actionid"))
+
+
 def run_shell(ami: SyncClient, args: Any) -> int:
     """Read actions from the terminal: ``Action Key=Value ...``, ``!cli command``, ``quit``."""
     try:
         import readline
     except ImportError:  # pragma: no cover - every Linux Python has it
         readline = None  # type: ignore[assignment]
-    listed = ami.send_action("ListCommands")
-    actions = sorted(name for name, _ in listed.items() if name.lower() not in ("response", "actionid"))
+    actions = action_names(ami.send_action("ListCommands"))
     history = Path(os.environ.get("AMI_HISTORY") or Path.home() / ".ami_history")
     if readline is not None:
         with contextlib.suppress(OSError):
             readline.read_history_file(history)
 
-        def complete(text: str, state: int) -> str | None:
-            matches = [a for a in actions if a.lower().startswith(text.lower())]
-            return matches[state] if state < len(matches) else None
-
-        readline.set_completer(complete)
+        readline.set_completer(completer(actions))
         readline.parse_and_bind("tab: complete")
     interactive = sys.stdin.isatty()
     status = EXIT_OK
