@@ -7,7 +7,7 @@ times and prints the medians next to the targets and the Asterisk 20.20.1 anchor
 
     .venv/bin/python bench/run.py                  # everything, about 2-3 minutes
     .venv/bin/python bench/run.py --quick          # one short run of each scenario
-    .venv/bin/python bench/run.py --only fanout    # ping | fanout | logins | idle | slow | calls | held
+    .venv/bin/python bench/run.py --only fanout    # ping | fanout | logins | idle | slow | calls | held | client
     .venv/bin/python bench/run.py --markdown BENCHMARKS.md   # also rewrite the results there
 
 All traffic goes to 127.0.0.1. Every wait is bounded in time.
