@@ -379,6 +379,9 @@ def main(argv: list[str] | None = None, fallback_secret: Callable[[], str] = str
     except UsageError as exc:
         print(f"ami: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except LoginError as exc:  # on a reconnect of ``ami events``
+        print(f"ami: login as {where['username']} refused: {exc}", file=sys.stderr)
+        return EXIT_LOGIN
     except ActionError as exc:
         print(f"ami: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -80,7 +80,7 @@ class _Protocol(asyncio.Protocol):
         if self.conn.banner is not None and not self.banner.done():
             self.banner.set_result(self.conn.banner)
         if messages:
-            client._messages(self, messages)
+            client._messages(messages)
 
     def write(self, data: bytes) -> None:
         if self.transport is None or self.transport.is_closing():
@@ -255,7 +255,7 @@ class AmiClient:
         error = ConnectionLost(f"connection to {self.host}:{self.port} lost")
         for pending in list(self._pending.values()):
             self._forget(pending)
-            if pending.resend and not self._closing:
+            if pending.resend and not pending.future.done() and not self._closing:
                 self._queued.append(pending)
             else:
                 pending.fail(error)
@@ -505,7 +505,7 @@ class AmiClient:
 
     # -- incoming ------------------------------------------------------------------------
 
-    def _messages(self, protocol: _Protocol, messages: list[Message]) -> None:
+    def _messages(self, messages: list[Message]) -> None:
         hub, lists = self._hub, self._lists
         for message in messages:
             lines = message.lines

@@ -12,6 +12,7 @@ disconnects it, Asterisk after its ``writetimeout``; the client then reconnects)
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import inspect
 import logging
@@ -58,7 +59,7 @@ class EventFilter:
         return not self._headers or all(test(event.get(h)) for h, test in self._headers)
 
 
-class Subscription:
+class Subscription(abc.ABC):
     """A filter and where its events go; ``close()`` ends it."""
 
     __slots__ = ("filter", "_hub")
@@ -67,9 +68,11 @@ class Subscription:
         self.filter = event_filter
         self._hub: EventHub | None = hub
 
+    @abc.abstractmethod
     def deliver(self, event: Message) -> None:
-        raise NotImplementedError
+        """One matching event."""
 
+    @abc.abstractmethod
     def finish(self, error: BaseException | None) -> None:
         """The client closed for good (``error`` says why, None for a plain close)."""
 
@@ -99,6 +102,9 @@ class CallbackSubscription(Subscription):
             task = asyncio.ensure_future(result)
             self._tasks.add(task)
             task.add_done_callback(self._done)
+
+    def finish(self, error: BaseException | None) -> None:
+        self._hub = None  # no more calls; nothing to hand the error to
 
     def _done(self, task: asyncio.Task[object]) -> None:
         self._tasks.discard(task)
