@@ -209,10 +209,10 @@ class AmiClient:
             if self._protocol is protocol:
                 self._protocol = None
             raise
+        for headers in self._filters:  # before anything else may be sent
+            await self._call(protocol, "Filter", headers)
         self._authed = True
         self._connected.set()
-        for headers in self._filters:
-            await self._call(protocol, "Filter", headers)
         queued, self._queued = self._queued, []
         for pending in queued:
             self._send_pending(protocol, pending)
