@@ -54,7 +54,7 @@ class EventFilter:
         self._headers = [(name, _matcher(value)) for name, value in (headers or {}).items()]
 
     def matches(self, event: Message, name: str) -> bool:
-        if self.exact is None and self.pattern != "*" and not self._name(name):
+        if self.pattern != "*" and not self._name(name):
             return False
         return not self._headers or all(test(event.get(h)) for h, test in self._headers)
 
