@@ -356,3 +356,35 @@ def test_pause_policy_loses_nothing() -> None:
             await client.close()
 
     run(scenario)
+
+
+def test_resent_action_that_times_out_is_not_sent_later() -> None:
+    """An action waiting (resend=True) for a reconnect that comes too late times out and
+    is not sent once the client is back."""
+    attempts: list[int] = []
+
+    async def handler(peer: Peer) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            await peer.login()
+            await peer.read_action()
+            peer.close()
+            return
+        if len(attempts) == 2:
+            await asyncio.sleep(0.5)  # the second login is slow
+        await peer.login()
+        await peer.answer_rest()
+
+    async def scenario() -> None:
+        async with fake_server(handler) as (host, port, peers):
+            client = client_for(host, port, reconnect=True, backoff_initial=0.01)
+            await client.connect()
+            with pytest.raises(TimeoutError):
+                await client.send_action("UserEvent", UserEvent="Late", resend=True, timeout=0.2)
+            await client.wait_connected(5)
+            assert (await client.send_action("Ping")).ok
+            sent = [a.get("action") for peer in peers[1:] for a in peer.received]
+            assert sent == ["Login", "Ping"]
+            await client.close()
+
+    run(scenario)

@@ -380,6 +380,8 @@ class AmiClient:
         except TimeoutError:
             if not pending.future.done():
                 self._forget(pending)
+                if pending in self._queued:  # never sent again: nobody waits for it
+                    self._queued.remove(pending)
                 pending.fail(TimeoutError(f"no response to ActionID {pending.action_id}"))
             raise
 
