@@ -118,3 +118,25 @@ def test_kicked_session_reconnects_with_its_mask_and_filter(
             assert len(user_events) == 0
 
     run(scenario)
+
+
+def test_classic_dialect(reference_conf_dir: Path, tmp_path: Path) -> None:
+    """pbxd speaking AMI 1.0 (``dialect = classic``): Command output as a Follows body."""
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    for path in reference_conf_dir.iterdir():
+        text = path.read_text()
+        if path.name == "manager.conf":
+            text = text.replace("[general]\n", "[general]\ndialect = classic\n", 1)
+        (conf / path.name).write_text(text)
+
+    async def scenario() -> None:
+        async with running_pbxd(conf, tmp_path / "data") as app:
+            host, port = app.ami_address or ("", 0)
+            async with admin(host, port) as ami:
+                assert ami.version == "1.0"
+                assert (await ami.send_action("Ping")).get("Response") == "Pong"
+                output = await ami.command("core show version")
+                assert len(output) == 1 and output[0].startswith("Asterisk 20.20.1")
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))

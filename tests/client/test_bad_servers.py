@@ -321,3 +321,70 @@ def test_action_ids_are_unique() -> None:
             await two.close()
 
     run(scenario)
+
+
+def test_pause_policy_loses_nothing() -> None:
+    """With ``pause`` the client stops reading while the stream is full: every one of the
+    events arrives, in order, and the stream never held much more than its size."""
+    count = 30_000
+
+    async def handler(peer: Peer) -> None:
+        await peer.login()
+        pad = "x" * 200
+        await peer.send(
+            b"".join(f"Event: Tick\r\nN: {n}\r\nPad: {pad}\r\n\r\n".encode() for n in range(count))
+        )
+        await peer.answer_rest()
+
+    async def scenario() -> None:
+        async with fake_server(handler) as (host, port, _):
+            client = client_for(host, port)
+            ticks = client.events("Tick", maxsize=100, overflow="pause")
+            await client.connect()
+            longest, n = 0, 0
+            async for event in ticks:
+                longest = max(longest, len(ticks))
+                assert event.get("N") == str(n)
+                n += 1
+                if n == count:
+                    break
+                if n % 1000 == 0:
+                    await asyncio.sleep(0.001)  # a slow reader
+            assert ticks.dropped == 0
+            assert longest < count // 2
+            assert (await client.send_action("Ping")).ok
+            await client.close()
+
+    run(scenario)
+
+
+def test_resent_action_that_times_out_is_not_sent_later() -> None:
+    """An action waiting (resend=True) for a reconnect that comes too late times out and
+    is not sent once the client is back."""
+    attempts: list[int] = []
+
+    async def handler(peer: Peer) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            await peer.login()
+            await peer.read_action()
+            peer.close()
+            return
+        if len(attempts) == 2:
+            await asyncio.sleep(0.5)  # the second login is slow
+        await peer.login()
+        await peer.answer_rest()
+
+    async def scenario() -> None:
+        async with fake_server(handler) as (host, port, peers):
+            client = client_for(host, port, reconnect=True, backoff_initial=0.01)
+            await client.connect()
+            with pytest.raises(TimeoutError):
+                await client.send_action("UserEvent", UserEvent="Late", resend=True, timeout=0.2)
+            await client.wait_connected(5)
+            assert (await client.send_action("Ping")).ok
+            sent = [a.get("action") for peer in peers[1:] for a in peer.received]
+            assert sent == ["Login", "Ping"]
+            await client.close()
+
+    run(scenario)

@@ -11,8 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from support import REPO_ROOT
+from support import REPO_ROOT, TRANSCRIPTS_DIR
 from support.server import PbxdProcess
+from support.transcript import load
+
+from pbxd.client.cli import action_names, completer
+from pbxd.protocol import ClientConnection
 
 AMI = Path(sys.executable).parent / "ami"
 pytestmark = pytest.mark.skipif(not AMI.exists(), reason="the ami script is not installed")
@@ -159,3 +163,17 @@ def test_timeout(env: dict[str, str]) -> None:
         done = ami(env, "--port", str(port), "-s", "x", "--timeout", "0.3", "action", "Ping")
     assert done.returncode == 5
     assert done.stderr == f"ami: no answer from 127.0.0.1:{port} in 0.3 s\n"
+
+
+def test_shell_completes_action_names_from_listcommands() -> None:
+    """The names come from Asterisk's own ListCommands answer (transcript 11)."""
+    replies = ClientConnection().receive_data(
+        b"".join(load(TRANSCRIPTS_DIR / "11_listcommands.txt").server_lines("c1"))
+    )
+    (listed,) = [m for m in replies if m.get("ActionID") == "lc-1"]
+    names = action_names(listed)
+    assert "CoreShowChannels" in names and "Response" not in names
+    complete = completer(names)
+    assert [complete("coreshow", n) for n in range(3)] == [
+        "CoreShowChannelMap", "CoreShowChannels", None,
+    ]

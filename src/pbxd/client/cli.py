@@ -30,7 +30,7 @@ from typing import Any, TextIO
 
 from ..protocol import Message
 from .actions import Response, command_output
-from .errors import ActionError, AmiConnectionError, LoginError
+from .errors import ActionError, AmiConnectionError, AmiError, LoginError
 from .sync import SyncClient
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_LOGIN, EXIT_CONNECTION, EXIT_TIMEOUT = range(6)
@@ -225,24 +225,34 @@ def run_originate(ami: SyncClient, args: Any) -> int:
     return EXIT_OK if result.get("Response").lower() == "success" else EXIT_ERROR
 
 
+def completer(actions: list[str]) -> Callable[[str, int], str | None]:
+    """Readline's completion of action names (any case) from ``ListCommands``."""
+
+    def complete(text: str, state: int) -> str | None:
+        matches = [name for name in actions if name.lower().startswith(text.lower())]
+        return matches[state] if state < len(matches) else None
+
+    return complete
+
+
+def action_names(listed: Message) -> list[str]:
+    """The action names of a ``ListCommands`` response."""
+    return sorted(name for name, _ in listed.items() if name.lower() not in ("response", "actionid"))
+
+
 def run_shell(ami: SyncClient, args: Any) -> int:
     """Read actions from the terminal: ``Action Key=Value ...``, ``!cli command``, ``quit``."""
     try:
         import readline
     except ImportError:  # pragma: no cover - every Linux Python has it
         readline = None  # type: ignore[assignment]
-    listed = ami.send_action("ListCommands")
-    actions = sorted(name for name, _ in listed.items() if name.lower() not in ("response", "actionid"))
+    actions = action_names(ami.send_action("ListCommands"))
     history = Path(os.environ.get("AMI_HISTORY") or Path.home() / ".ami_history")
     if readline is not None:
         with contextlib.suppress(OSError):
             readline.read_history_file(history)
 
-        def complete(text: str, state: int) -> str | None:
-            matches = [a for a in actions if a.lower().startswith(text.lower())]
-            return matches[state] if state < len(matches) else None
-
-        readline.set_completer(complete)
+        readline.set_completer(completer(actions))
         readline.parse_and_bind("tab: complete")
     interactive = sys.stdin.isatty()
     status = EXIT_OK
@@ -332,9 +342,36 @@ def transcript_printer(out: TextIO) -> Callable[[str, bytes], None]:
     return show
 
 
+COMMANDS: dict[str, Callable[[SyncClient, Any], int]] = {
+    "action": lambda ami, args: run_action(ami, args.name, parse_headers(args.headers), args),
+    "command": lambda ami, args: run_command(ami, " ".join(args.words), args),
+    "events": run_events,
+    "originate": run_originate,
+    "shell": run_shell,
+}
+
+
+def failure(exc: BaseException, where: dict[str, Any], timeout: float) -> tuple[int, str]:
+    """The exit code and one-line message for what went wrong."""
+    server = f"{where.get('host')}:{where.get('port')}"
+    if isinstance(exc, LoginError):
+        return EXIT_LOGIN, f"login as {where.get('username')} refused by {server}: {exc}"
+    if isinstance(exc, ActionError):
+        return EXIT_ERROR, str(exc)
+    if isinstance(exc, AmiConnectionError):
+        return EXIT_CONNECTION, str(exc)
+    if isinstance(exc, TimeoutError):
+        return EXIT_TIMEOUT, f"no answer from {server} in {timeout:g} s"
+    if isinstance(exc, UsageError):
+        return EXIT_USAGE, str(exc)
+    return EXIT_ERROR, str(exc)
+
+
 def main(argv: list[str] | None = None, fallback_secret: Callable[[], str] = str) -> int:
     """``ami``; ``fallback_secret`` gives a secret when none was configured."""
     args = parser().parse_args(argv)
+    where: dict[str, Any] = {}
+    client: SyncClient | None = None
     try:
         where = settings(args, fallback_secret)
         client = SyncClient(
@@ -344,39 +381,11 @@ def main(argv: list[str] | None = None, fallback_secret: Callable[[], str] = str
             reconnect=args.command == "events", ping_interval=20 if args.command == "events" else 0,
             transcript=transcript_printer(sys.stderr) if args.transcript else None,
         )  # fmt: skip
-    except UsageError as exc:
-        print(f"ami: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except LoginError as exc:
-        print(f"ami: login as {where['username']} refused by {where['host']}:{where['port']}: {exc}", file=sys.stderr)
-        return EXIT_LOGIN
-    except AmiConnectionError as exc:
-        print(f"ami: {exc}", file=sys.stderr)
-        return EXIT_CONNECTION
-    except TimeoutError:
-        print(f"ami: no answer from {where['host']}:{where['port']} in {args.timeout:g} s", file=sys.stderr)
-        return EXIT_TIMEOUT
-    try:
-        if args.command == "action":
-            return run_action(client, args.name, parse_headers(args.headers), args)
-        if args.command == "command":
-            return run_command(client, " ".join(args.words), args)
-        if args.command == "events":
-            return run_events(client, args)
-        if args.command == "originate":
-            return run_originate(client, args)
-        return run_shell(client, args)
-    except UsageError as exc:
-        print(f"ami: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ActionError as exc:
-        print(f"ami: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except AmiConnectionError as exc:
-        print(f"ami: {exc}", file=sys.stderr)
-        return EXIT_CONNECTION
-    except TimeoutError:
-        print(f"ami: no answer in {args.timeout:g} s", file=sys.stderr)
-        return EXIT_TIMEOUT
+        return COMMANDS[args.command](client, args)
+    except (UsageError, AmiError, TimeoutError) as exc:
+        code, text = failure(exc, where, args.timeout)
+        print(f"ami: {text}", file=sys.stderr)
+        return code
     finally:
-        client.close()
+        if client is not None:
+            client.close()

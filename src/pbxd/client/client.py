@@ -63,6 +63,8 @@ class _Protocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        if self.client._pausing:
+            transport.pause_reading()  # type: ignore[attr-defined]
 
     def data_received(self, data: bytes) -> None:
         client = self.client
@@ -78,7 +80,7 @@ class _Protocol(asyncio.Protocol):
         if self.conn.banner is not None and not self.banner.done():
             self.banner.set_result(self.conn.banner)
         if messages:
-            client._messages(self, messages)
+            client._messages(messages)
 
     def write(self, data: bytes) -> None:
         if self.transport is None or self.transport.is_closing():
@@ -156,6 +158,7 @@ class AmiClient:
         self._error: BaseException | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._connected = asyncio.Event()
+        self._pausing: set[object] = set()  # full streams with the ``pause`` policy
 
     # -- connection ----------------------------------------------------------------------
 
@@ -206,10 +209,10 @@ class AmiClient:
             if self._protocol is protocol:
                 self._protocol = None
             raise
+        for headers in self._filters:  # before anything else may be sent
+            await self._call(protocol, "Filter", headers)
         self._authed = True
         self._connected.set()
-        for headers in self._filters:
-            await self._call(protocol, "Filter", headers)
         queued, self._queued = self._queued, []
         for pending in queued:
             self._send_pending(protocol, pending)
@@ -252,7 +255,7 @@ class AmiClient:
         error = ConnectionLost(f"connection to {self.host}:{self.port} lost")
         for pending in list(self._pending.values()):
             self._forget(pending)
-            if pending.resend and not self._closing:
+            if pending.resend and not pending.future.done() and not self._closing:
                 self._queued.append(pending)
             else:
                 pending.fail(error)
@@ -377,6 +380,8 @@ class AmiClient:
         except TimeoutError:
             if not pending.future.done():
                 self._forget(pending)
+                if pending in self._queued:  # never sent again: nobody waits for it
+                    self._queued.remove(pending)
                 pending.fail(TimeoutError(f"no response to ActionID {pending.action_id}"))
             raise
 
@@ -477,15 +482,32 @@ class AmiClient:
         """An async iterator of matching events, holding at most ``maxsize`` unread ones
         (see ``pbxd.client.events`` for the overflow policies). Ends when the client
         closes; raises the error that stopped it (e.g. a login refused on reconnect)."""
-        stream = EventStream(EventFilter(pattern, headers), self._hub, maxsize, overflow)
+        stream = EventStream(
+            EventFilter(pattern, headers), self._hub, maxsize, overflow, self._pause_reading
+        )
         if self._error is not None:
             stream.finish(self._error)
         self._hub.add(stream)
         return stream
 
+    def _pause_reading(self, stream: object, paused: bool) -> None:
+        """A ``pause`` stream filled up (or drained): stop (or resume) reading the socket."""
+        was = bool(self._pausing)
+        if paused:
+            self._pausing.add(stream)
+        else:
+            self._pausing.discard(stream)
+        protocol = self._protocol
+        if protocol is None or protocol.transport is None or was == bool(self._pausing):
+            return
+        if self._pausing:
+            protocol.transport.pause_reading()
+        else:
+            protocol.transport.resume_reading()
+
     # -- incoming ------------------------------------------------------------------------
 
-    def _messages(self, protocol: _Protocol, messages: list[Message]) -> None:
+    def _messages(self, messages: list[Message]) -> None:
         hub, lists = self._hub, self._lists
         for message in messages:
             lines = message.lines

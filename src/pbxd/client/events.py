@@ -2,12 +2,17 @@
 
 A stream holds at most ``maxsize`` events. When the program reads slower than events come,
 the ``overflow`` policy decides: ``drop_oldest`` (the default: keep the newest events),
-``drop_newest`` (keep the oldest), or ``raise`` (the next read raises ``EventOverflow``
-with the number lost, then reading goes on). ``dropped`` counts the events lost.
+``drop_newest`` (keep the oldest), ``raise`` (the next read raises ``EventOverflow``
+with the number lost, then reading goes on), or ``pause`` (lose nothing: the client stops
+reading from the server until the program has read half of them; the stream may exceed
+``maxsize`` by the events of one read. A server that cannot write to a client for long
+disconnects it, Asterisk after its ``writetimeout``; the client then reconnects).
+``dropped`` counts the events lost.
 """
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import inspect
 import logging
@@ -22,8 +27,9 @@ from .errors import EventOverflow
 
 log = logging.getLogger(__name__)
 
-Overflow = Literal["drop_oldest", "drop_newest", "raise"]
-OVERFLOW_POLICIES: tuple[Overflow, ...] = ("drop_oldest", "drop_newest", "raise")
+Overflow = Literal["drop_oldest", "drop_newest", "raise", "pause"]
+OVERFLOW_POLICIES: tuple[Overflow, ...] = ("drop_oldest", "drop_newest", "raise", "pause")
+Pauser = Callable[[object, bool], None]  # (stream, paused): the client pauses its reading
 Callback = Callable[[Message], "Awaitable[object] | object"]
 _GLOB = re.compile(r"[*?\[]")
 
@@ -48,12 +54,12 @@ class EventFilter:
         self._headers = [(name, _matcher(value)) for name, value in (headers or {}).items()]
 
     def matches(self, event: Message, name: str) -> bool:
-        if self.exact is None and self.pattern != "*" and not self._name(name):
+        if self.pattern != "*" and not self._name(name):
             return False
-        return all(test(event.get(header)) for header, test in self._headers)
+        return not self._headers or all(test(event.get(h)) for h, test in self._headers)
 
 
-class Subscription:
+class Subscription(abc.ABC):
     """A filter and where its events go; ``close()`` ends it."""
 
     __slots__ = ("filter", "_hub")
@@ -62,9 +68,11 @@ class Subscription:
         self.filter = event_filter
         self._hub: EventHub | None = hub
 
+    @abc.abstractmethod
     def deliver(self, event: Message) -> None:
-        raise NotImplementedError
+        """One matching event."""
 
+    @abc.abstractmethod
     def finish(self, error: BaseException | None) -> None:
         """The client closed for good (``error`` says why, None for a plain close)."""
 
@@ -90,10 +98,13 @@ class CallbackSubscription(Subscription):
         except Exception:
             log.exception("event callback %r failed", self.callback)
             return
-        if inspect.isawaitable(result):
+        if result is not None and inspect.isawaitable(result):
             task = asyncio.ensure_future(result)
             self._tasks.add(task)
             task.add_done_callback(self._done)
+
+    def finish(self, error: BaseException | None) -> None:
+        self._hub = None  # no more calls; nothing to hand the error to
 
     def _done(self, task: asyncio.Task[object]) -> None:
         self._tasks.discard(task)
@@ -104,10 +115,25 @@ class CallbackSubscription(Subscription):
 class EventStream(Subscription):
     """An async iterator of matching events, bounded by ``maxsize`` (see the module doc)."""
 
-    __slots__ = ("maxsize", "overflow", "dropped", "_queue", "_waiter", "_end", "_unreported")
+    __slots__ = (
+        "maxsize",
+        "overflow",
+        "dropped",
+        "_queue",
+        "_waiter",
+        "_end",
+        "_unreported",
+        "_pauser",
+        "_paused",
+    )
 
     def __init__(
-        self, event_filter: EventFilter, hub: EventHub, maxsize: int, overflow: Overflow
+        self,
+        event_filter: EventFilter,
+        hub: EventHub,
+        maxsize: int,
+        overflow: Overflow,
+        pauser: Pauser | None = None,
     ) -> None:
         if overflow not in OVERFLOW_POLICIES:
             raise ValueError(f"overflow must be one of {', '.join(OVERFLOW_POLICIES)}")
@@ -119,10 +145,19 @@ class EventStream(Subscription):
         self._waiter: asyncio.Future[None] | None = None
         self._end: BaseException | None = None
         self._unreported = 0
+        self._pauser = pauser if overflow == "pause" else None
+        self._paused = False
 
     def deliver(self, event: Message) -> None:
         queue = self._queue
         if len(queue) >= self.maxsize:
+            if self._pauser is not None:
+                queue.append(event)
+                if not self._paused:
+                    self._paused = True
+                    self._pauser(self, True)
+                self._wake()
+                return
             self.dropped += 1
             if self.overflow == "drop_newest":
                 return
@@ -146,6 +181,12 @@ class EventStream(Subscription):
     def close(self) -> None:
         super().close()
         self.finish(None)
+        self._resume()
+
+    def _resume(self) -> None:
+        if self._paused and self._pauser is not None:
+            self._paused = False
+            self._pauser(self, False)
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -159,6 +200,8 @@ class EventStream(Subscription):
                 lost, self._unreported = self._unreported, 0
                 raise EventOverflow(lost)
             if self._queue:
+                if self._paused and len(self._queue) <= self.maxsize // 2:
+                    self._resume()
                 return self._queue.popleft()
             if self._end is not None:
                 raise self._end

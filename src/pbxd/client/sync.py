@@ -31,6 +31,7 @@ class SyncClient:
         self._thread = threading.Thread(target=self._loop.run_forever, name="ami", daemon=True)
         self._thread.start()
         self.client: AmiClient = self._run(self._make(args, kwargs))
+        self.last_response: Response | None = None  # of the last ``list_action``
         try:
             self._run(self.client.connect())
         except BaseException:

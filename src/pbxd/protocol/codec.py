@@ -98,20 +98,62 @@ class Decoder:
                     text = self._client_text(complete)
                 else:
                     text = complete.decode("utf-8", "surrogateescape")
-                if "\r" in text:
-                    text = text.replace("\r\n", "\n")
-                    if text[-1:] == "\r":  # the final line break was CRLF
-                        text = text[:-1]
-                lines = text.split("\n")
+                if self.classic_output and self._plain(text):
+                    if text[-1:] == "\r" and text.count("\n") == text.count("\r\n"):
+                        self._blocks_in(text[:-1], out, "\r\n")  # all CRLF, as servers send
+                    else:
+                        self._blocks_in(_lf(text), out, "\n")
+                    return self._after(out)
+                lines = _lf(text).split("\n")
             self._lines_in(lines, out)
         else:
             self._buf = buf
+        return self._after(out)
+
+    def _after(self, out: list[Message]) -> list[Message]:
         max_line = self.max_line
         if max_line is not None and len(self._buf) >= max_line:
             self._buf = b""
             self._skipping = True
             self._flag(LINE_TOO_LONG)
         return out
+
+    def _plain(self, text: str) -> bool:
+        """Client side: no classic Command body and no latin-1 message in this text."""
+        pending = self._lines
+        return not (
+            self._follows
+            or self._dirty
+            or self._error is not None
+            or "Response: Follows" in text
+            or (pending and pending[0] == "Response: Follows")
+        )
+
+    def _blocks_in(self, text: str, out: list[Message], eol: str) -> None:
+        """Client side: messages cut at blank lines with str.split, not line by line (the
+        hot path of a client reading events). ``text`` is whole lines joined by ``eol``."""
+        blocks = (eol + text + eol).split(eol + eol)
+        pending = self._lines
+        limit = self.max_headers if self.max_headers is not None else 1 << 62
+        for block in blocks[:-1]:  # each was followed by a blank line
+            block = block.strip(eol)  # the breaks of extra blank lines
+            lines = block.split(eol) if block else []
+            if pending:
+                lines = pending + lines
+                pending = []
+            if lines:
+                if len(lines) > limit:
+                    del lines[limit:]
+                    out.append(Message(lines, TOO_MANY_HEADERS))
+                else:
+                    out.append(Message(lines))
+        last = blocks[-1].strip(eol)
+        if last:
+            pending = pending + last.split(eol)
+        if len(pending) > limit:
+            del pending[limit:]
+            self._error = TOO_MANY_HEADERS
+        self._lines = pending
 
     def _client_text(self, complete: bytes) -> str:
         """Strict UTF-8 when it holds (the usual case); else keep the bytes as surrogates
@@ -221,6 +263,15 @@ class Decoder:
             self._follows = False
         else:
             self._output.append(line)
+
+
+def _lf(text: str) -> str:
+    """Line breaks as LF (CRLF is what servers send; bare LF is accepted too)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if text[-1:] == "\r":  # the final line break was CRLF
+            text = text[:-1]
+    return text
 
 
 def _latin1(lines: list[str]) -> list[str]:
