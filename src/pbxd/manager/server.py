@@ -75,7 +75,7 @@ class Manager:
             CdrEventTranslator(self),
             ExtensionStatusTranslator(self),
         ):
-            pbx.bus.subscribe(subscriber, subscriber.handles)
+            subscriber.subscribe_to(pbx.bus)
         pbx.reloaders["manager"] = self.reload
         register_cli(self)
 

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..pbx.bus import Bus
 
 
 class TableTranslator:
-    """A PBX bus subscriber dispatching on the event's type through ``_table``."""
+    """Turns PBX bus events into AMI events through ``_table`` (bus event type -> handler)."""
 
     _table: dict[type, Callable[[Any], None]]
 
-    @property
-    def handles(self) -> frozenset[type]:
-        """The bus event types this translator turns into AMI events."""
-        return frozenset(self._table)
-
-    def __call__(self, event: object) -> None:
-        handler = self._table.get(type(event))
-        if handler is not None:
-            handler(event)
+    def subscribe_to(self, bus: Bus) -> None:
+        """Each handler is subscribed to its own event type: no dispatch on every event."""
+        for kind, handler in self._table.items():
+            bus.subscribe(handler, (kind,))

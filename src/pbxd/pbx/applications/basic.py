@@ -18,6 +18,8 @@ log = logging.getLogger("pbxd.dialplan")
 
 
 def _seconds(text: str, default: float = 0.0) -> float:
+    if not text:
+        return default
     try:
         return max(float(text), 0.0)
     except ValueError:
