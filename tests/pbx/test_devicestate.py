@@ -217,3 +217,12 @@ def test_aggregate_properties(states: list[str]) -> None:
     else:
         assert result == (max(states, key=ds._RANK.__getitem__) if states else "INVALID")
     assert ds.aggregate([*states, "INVALID"]) == result or not states
+
+
+def test_core_show_hint(pbx: PBX) -> None:
+    lines = pbx.cli.run("core show hint 30").lines
+    assert [line[:12] for line in lines[:3]] == ["300@default ", "301@default ", "302@default "]
+    assert lines[-1] == "3 hints matching extension 30"
+    assert pbx.cli.run("core show hint 301").lines[-1] == "1 hint matching extension 301"
+    assert pbx.cli.run("core show hint 9").lines == ["No hints matching extension 9"]
+    assert pbx.cli.run("core show hint").lines[0] == "Usage: core show hint <exten>"
