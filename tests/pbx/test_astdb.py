@@ -184,3 +184,37 @@ def test_tree_is_exactly_the_family(
         assert db.get_tree(family) == expected
         assert db.delete_tree(family) == len(expected)
         assert len(db.get_tree()) == len(stored) - len(expected)
+
+
+def test_database_cli(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from pbxd.pbx.core import PBX
+
+    pbx = PBX()
+    assert pbx.cli.run("database show").lines == ["Database unavailable."]
+    pbx.astdb = AstDB(tmp_path / "astdb.sqlite3")
+    try:
+        fill(pbx.astdb)
+        run = pbx.cli.run
+        assert run("database show testfam/sub").lines == [
+            f"{'/testfam/sub/k2':<50}: {'two':<25}",
+            "1 results found.",
+        ]
+        assert run("database show testfam sub").lines == run("database show testfam/sub").lines
+        assert run("database show").lines[-1] == "5 results found."
+        assert run("database showkey k").lines[-1] == "2 results found."
+        assert run("database deltree testfam").lines == ["3 database entries removed."]
+        assert run("database deltree testfam").lines == ["Database entries do not exist."]
+        assert run(
+            "database query \"SELECT key, value FROM astdb WHERE key = '/other/k'\""
+        ).lines == [
+            f"{'key':<5}: {'/other/k':<50}",
+            f"{'value':<5}: {'x':<50}",
+            "",
+        ]
+        assert run('database query "SELECT nonsense FROM nowhere"').lines == []
+        assert "Error executing SQL" in caplog.text
+        assert run("database put a b").lines[0] == "Usage: database put <family> <key> <value>"
+        too_long = run(f"database put {'f' * 200} {'k' * 60} v")
+        assert too_long.lines == ["Failed to update entry"]
+    finally:
+        pbx.astdb.close()
