@@ -1,17 +1,7 @@
 """Thin action handlers grouped by area; importing this package registers them all."""
 
-from . import (  # noqa: F401
-    astdb,
-    bridging,
-    channels,
-    dialplan,
-    extensions,
-    login,
-    media,
-    modules,
-    parking,
-    recording,
-    system,
-)
+from . import astdb as astdb
+from . import bridging, channels, dialplan, login, media, modules, parking, recording, system  # noqa: F401
+from . import extensions as extensions
 
 parking.install()
