@@ -128,3 +128,26 @@ def test_classic_forms(tmp_path: Path) -> None:
         pbx.astdb.close()
 
     run(scenario, tmp_path)
+
+
+def test_hints_added_and_removed_over_ami(tmp_path: Path) -> None:
+    async def scenario(tmp_path: Path) -> None:
+        pbx, client = await world(tmp_path)
+        added = (("Context", "default"), ("Extension", "400"), ("Priority", "hint"))
+        client.action("DialplanExtensionAdd", *added, ("Application", "Local/100@default"))
+        await settle()
+        assert [m.get("response") for m in client.read()] == ["Success"]
+        await originate(pbx, "Local/100@default", Target("Wait", "60"))  # the hint knew Idle
+        await settle()
+        statuses = [m for m in client.read() if m.get("event") == "ExtensionStatus"]
+        assert [(m.get("exten"), m.get("status")) for m in statuses] == [("300", "1"), ("400", "1")]
+        client.action("DialplanExtensionRemove", ("Context", "default"), ("Extension", "400"))
+        await settle()
+        answer, removed = client.read()
+        assert answer.get("message") == "Removed the requested extension"
+        assert removed.lines[2:] == [
+            "Exten: 400", "Context: default", "Hint: ", "Status: -2", "StatusText: Unknown",
+        ]  # fmt: skip
+        pbx.astdb.close()
+
+    run(scenario, tmp_path)
