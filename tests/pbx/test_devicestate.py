@@ -7,6 +7,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pbxd.config.conf import loads
 from pbxd.pbx import devicestate as ds
@@ -203,3 +205,24 @@ def test_cli(pbx: PBX) -> None:
     assert shown[-2:] == ["----------------", "- 3 hints registered"]
     empty = PBX()
     assert empty.cli.run("core show hints").lines == ["There are no registered dialplan hints"]
+
+
+@given(st.lists(st.sampled_from(ds.STATES), max_size=6))
+def test_aggregate_properties(states: list[str]) -> None:
+    result = ds.aggregate(states)
+    ringing = "RINGING" in states
+    in_use = any(state in ("INUSE", "BUSY", "ONHOLD") for state in states)
+    if ringing and in_use or "RINGINUSE" in states:
+        assert result == "RINGINUSE"
+    else:
+        assert result == (max(states, key=ds._RANK.__getitem__) if states else "INVALID")
+    assert ds.aggregate([*states, "INVALID"]) == result or not states
+
+
+def test_core_show_hint(pbx: PBX) -> None:
+    lines = pbx.cli.run("core show hint 30").lines
+    assert [line[:12] for line in lines[:3]] == ["300@default ", "301@default ", "302@default "]
+    assert lines[-1] == "3 hints matching extension 30"
+    assert pbx.cli.run("core show hint 301").lines[-1] == "1 hint matching extension 301"
+    assert pbx.cli.run("core show hint 9").lines == ["No hints matching extension 9"]
+    assert pbx.cli.run("core show hint").lines[0] == "Usage: core show hint <exten>"

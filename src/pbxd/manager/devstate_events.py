@@ -6,11 +6,13 @@ form (Exten, Context, Status). DeviceStateChange itself is the channel translato
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..pbx.hints import ExtensionStateChanged
 from .actions.extensions import extension_fields
 from .privileges import Privilege
+from .translation import TableTranslator
 
 if TYPE_CHECKING:
     from .server import Manager
@@ -18,16 +20,17 @@ if TYPE_CHECKING:
 CALL = int(Privilege.CALL)
 
 
-class ExtensionStatusTranslator:
+class ExtensionStatusTranslator(TableTranslator):
     """Subscribed to the PBX bus next to the channel translator."""
-
-    handles = frozenset({ExtensionStateChanged})
 
     def __init__(self, manager: Manager) -> None:
         self.manager = manager
         self.classic = manager.settings.classic
+        self._table: dict[type, Callable[[ExtensionStateChanged], None]] = {
+            ExtensionStateChanged: self._extension_status
+        }
 
-    def __call__(self, event: ExtensionStateChanged) -> None:
+    def _extension_status(self, event: ExtensionStateChanged) -> None:
         fields = extension_fields(event.exten, event.context, event.hint, event.status)
         if self.classic:
             fields = [fields[0], fields[1], fields[3]]

@@ -168,8 +168,9 @@ class DeviceStates:
     def changed(self, device: str, state: str | None = None, cachable: bool = True) -> None:
         """``ast_devstate_changed``: ``device`` is now ``state`` (None: ask its source)."""
         self.hints.refresh()  # (a hint new since the last look starts from the old state)
-        if state is None:
-            state = self.current(device)
+        self._announce(device, self.current(device) if state is None else state, cachable)
+
+    def _announce(self, device: str, state: str, cachable: bool) -> None:
         if cachable:
             if self.cache.get(device) == state:
                 return
@@ -179,9 +180,17 @@ class DeviceStates:
 
     def channel_changed(self, channel: Channel) -> None:
         """A channel changed state or went away: its device's state is worked out again."""
+        device = channel_device(channel.name)
         technology = self.pbx.technologies.get(channel.tech.lower())
-        cachable = not getattr(technology, "uncached_device_state", False)
-        self.changed(channel_device(channel.name), None, cachable)
+        source = getattr(technology, "device_state", None)
+        if source is None:
+            self.changed(device)
+            return
+        self.hints.refresh()
+        state = source(device.partition("/")[2])
+        if state == UNKNOWN:
+            state = self._from_channels(device)
+        self._announce(device, state, not getattr(technology, "uncached_device_state", False))
 
     # -- Custom: devices -------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from .bus import Reloaded
+from .cli import ShowUsage
 
 if TYPE_CHECKING:
     from .core import PBX
@@ -61,9 +62,7 @@ _FROM_DEVICE = {
     "NOT_INUSE": IDLE,
 }
 
-HINTS_USAGE = (
-    "Usage: core show hints\n"
-    "       List registered hints.\n"
+_COLUMNS = (
     "       Hint details are shown in five columns. In order from left to right, they are:\n"
     "       1. Hint extension URI.\n"
     "       2. List of mapped device or presence state identifiers.\n"
@@ -71,6 +70,8 @@ HINTS_USAGE = (
     "       4. Current presence state for the mapped presence state provider.\n"
     "       5. Watchers - number of subscriptions and other entities watching this hint."
 )
+HINTS_USAGE = "Usage: core show hints\n       List registered hints.\n" + _COLUMNS
+HINT_USAGE = "Usage: core show hint <exten>\n       List registered hint.\n" + _COLUMNS
 
 
 class ExtensionStateChanged(NamedTuple):
@@ -164,16 +165,34 @@ class Hints:
         return [(c, e, hint.text, hint.status) for (c, e), hint in self._hints.items()]
 
     def _register_cli(self) -> None:
-        @self.pbx.cli.register("core show hints", "Show dialplan hints", HINTS_USAGE)
+        cli = self.pbx.cli
+
+        def row(context: str, exten: str, hint: str, status: int) -> str:
+            where = f"{exten}@{context}"
+            return (
+                f"{where[:30]:<30}: {hint[:60]:<60}  State:{status_text(status)[:15]:<15} "
+                f"Presence:{'not_set':<15} Watchers {0:2d}"
+            )
+
+        @cli.register("core show hints", "Show dialplan hints", HINTS_USAGE)
         def show_hints(args: list[str]) -> list[str]:
             hints = self.listing()
             if not hints:
                 return ["There are no registered dialplan hints"]
             lines = ["", "    -= Registered Asterisk Dial Plan Hints =-"]
-            for context, exten, hint, status in hints:
-                where = f"{exten}@{context}"
-                lines.append(
-                    f"{where[:30]:<30}: {hint[:60]:<60}  State:{status_text(status)[:15]:<15} "
-                    f"Presence:{'not_set':<15} Watchers {0:2d}"
-                )
+            lines += [row(*hint) for hint in hints]
             return [*lines, "----------------", f"- {len(hints)} hints registered"]
+
+        @cli.register("core show hint", "Show dialplan hint", HINT_USAGE, takes_args=True)
+        def show_hint(args: list[str]) -> list[str]:
+            if not args:
+                raise ShowUsage
+            hints = self.listing()
+            if not hints:
+                return ["There are no registered dialplan hints"]
+            wanted = args[0].lower()
+            lines = [row(*hint) for hint in hints if hint[1].lower().startswith(wanted)]
+            if not lines:
+                return [f"No hints matching extension {args[0]}"]
+            plural = "s" if len(lines) != 1 else ""
+            return [*lines, f"{len(lines)} hint{plural} matching extension {args[0]}"]

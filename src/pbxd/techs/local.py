@@ -84,8 +84,10 @@ class LocalTechnology:
         target = f"{exten}@{context or 'default'}"
         if not self._exists(target, exten, context or "default"):
             return "INVALID"
-        pairs = self._pairs.get(target, ())
-        return "INUSE" if any(pair.in_use for pair in pairs) else "NOT_INUSE"
+        for pair in self._pairs.get(target, ()):
+            if pair.in_use:
+                return "INUSE"
+        return "NOT_INUSE"
 
     def _exists(self, target: str, exten: str, context: str) -> bool:
         """Whether the dialplan has exten@context, remembered until the dialplan changes
@@ -93,9 +95,14 @@ class LocalTechnology:
         dialplan = self.pbx.dialplan
         if dialplan is None:
             return False
-        seen = (dialplan, dialplan.generation)
-        if seen != self._targets_of or len(self._targets) > 4096:
-            self._targets, self._targets_of = {}, seen
+        seen = self._targets_of
+        if (
+            seen is None
+            or seen[0] is not dialplan
+            or seen[1] != dialplan.generation
+            or len(self._targets) > 4096
+        ):
+            self._targets, self._targets_of = {}, (dialplan, dialplan.generation)
         found = self._targets.get(target)
         if found is None:
             found = self._targets[target] = dialplan.exists(context, exten)

@@ -75,6 +75,8 @@ def db_get(session: Session, message: Message) -> Response:
         return error(NOT_FOUND)
     action_id = message.head()[1]
     item = _raw("DBGetResponse", [("Family", family), ("Key", key), ("Val", value)], action_id)
+    if session.classic:  # Asterisk 1.4: an acknowledgement and the one event, no list
+        return Response("Success", "Result will follow", raw_events=(item,))
     done = _complete("DBGetComplete", 1, action_id)
     return Response("Success", "Result will follow", (), "start", raw_events=(item, done))
 

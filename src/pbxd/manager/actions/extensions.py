@@ -38,7 +38,8 @@ def extension_state(session: Session, message: Message) -> Response:
         return error("Extension not specified")
     context = message.get("context") or "default"
     hint, status = session.manager.pbx.devices.hints.state(context, exten)
-    return success("Extension Status", extension_fields(exten, context, hint, status))
+    fields = extension_fields(exten, context, hint, status)
+    return success("Extension Status", fields[:4] if session.classic else fields)
 
 
 @action(
