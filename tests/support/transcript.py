@@ -240,6 +240,10 @@ _LINE_RULES: tuple[Rule, ...] = (
         re.compile(rb"^Output: (System uptime|Last reload): " + _DURATION + rb"(\r?\n)$"),
         lambda m: b"Output: " + m[1] + b": <duration>" + m[2],
     ),
+    (  # core show channels: the count of calls since start-up depends on the run
+        re.compile(rb"^Output: \d+ (calls? processed)(\r?\n)$"),
+        lambda m: b"Output: <count> " + m[1] + m[2],
+    ),
     (  # manager show connected: Start, Elapsed and FileDes columns, widths kept
         re.compile(rb"^(Output:   \S+ +\S+ +)(\d+ +)(\d+ +)(\d+ +)(\d+ +\d+ +\d+\r?\n)$"),
         lambda m: m[1] + b"".join(_blank(m[i]) for i in (2, 3, 4)) + m[5],

@@ -52,15 +52,16 @@ def channel_lines(snapshot: ChannelSnapshot, prefix: str = "") -> list[str]:
     ]
 
 
-def bridge_lines(bridge: ev.BridgeSnapshot) -> list[str]:
+def bridge_lines(bridge: ev.BridgeSnapshot, prefix: str = "") -> list[str]:
+    """The standard bridge block, optionally prefixed (``Orig``, ``Second``)."""
     return [
-        f"BridgeUniqueid: {bridge.uniqueid}",
-        f"BridgeType: {bridge.type}",
-        f"BridgeTechnology: {bridge.technology}",
-        f"BridgeCreator: {bridge.creator}",
-        f"BridgeName: {bridge.name}",
-        f"BridgeNumChannels: {bridge.num_channels}",
-        f"BridgeVideoSourceMode: {bridge.video_source_mode}",
+        f"{prefix}BridgeUniqueid: {bridge.uniqueid}",
+        f"{prefix}BridgeType: {bridge.type}",
+        f"{prefix}BridgeTechnology: {bridge.technology}",
+        f"{prefix}BridgeCreator: {bridge.creator or UNKNOWN}",
+        f"{prefix}BridgeName: {bridge.name or UNKNOWN}",
+        f"{prefix}BridgeNumChannels: {bridge.num_channels}",
+        f"{prefix}BridgeVideoSourceMode: {bridge.video_source_mode}",
     ]
 
 

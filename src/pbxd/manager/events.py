@@ -112,7 +112,7 @@ class EventHub:
             if session.recv_mask & mask == mask and (
                 session.filters is None or session.filters.allows(event)
             ):
-                session.push(data)
+                session.receive(data)
 
     def watch(self, session: Session) -> None:
         """(Re)consider ``session`` as a receiver after its masks changed."""

@@ -1,10 +1,13 @@
-"""Putting channels together and moving them: Bridge and BlindTransfer."""
+"""Putting channels together and moving them: Bridge, BlindTransfer, Atxfer, CancelAtxfer."""
 
 from __future__ import annotations
 
 from ...pbx import causes
 from ...pbx.bridge import Bridge, stay_in
+from ...pbx.channel import Channel
 from ...pbx.engine import goto
+from ...pbx.features import blind_transfer as announce_blind_transfer
+from ...pbx.features import features_of, receive_dtmf
 from ...protocol import Message
 from ..privileges import Privilege
 from ..registry import Argument, action
@@ -76,5 +79,71 @@ def blind_transfer(session: Session, message: Message) -> Response:
     for peer in peers:
         goto(peer, context, exten, 1)
         peer.redirect()
+    assert current is not None
+    announce_blind_transfer(channel, current, context, exten, external=True)
     channel.request_hangup(causes.NORMAL_CLEARING)
     return success("Transfer succeeded")
+
+
+def _queue_digits(session: Session, channel: Channel, digits: str) -> None:
+    """The digits reach the channel as if it dialed them, after the action's response."""
+
+    def deliver() -> None:
+        for digit in digits:
+            if not channel.gone:
+                receive_dtmf(channel, digit)
+
+    session.manager.loop.call_soon(deliver)
+
+
+@action(
+    "Atxfer",
+    Privilege.CALL,
+    "Attended transfer.",
+    description="Attended transfer: the channel dials the atxfer feature code of "
+    "features.conf then the extension, as if it dialed them itself.",
+    arguments=(
+        Argument("Channel", "Transferer's channel.", True),
+        Argument("Exten", "Extension to transfer to.", True),
+        Argument("Context", "Context to transfer to."),
+    ),
+    since="1.6.0",
+)
+def atxfer(session: Session, message: Message) -> Response:
+    name, exten, context = message.get("channel"), message.get("exten"), message.get("context")
+    if not name:
+        return error("No channel specified")
+    if not exten:
+        return error("No extension specified")
+    channel = session.manager.pbx.find_channel(name)
+    if channel is None or channel.gone:
+        return error("Channel specified does not exist")
+    code = features_of(session.manager.pbx).config.atxfer
+    if not code:
+        return error("No attended transfer feature code found")
+    if context:
+        channel.set_variable("TRANSFER_CONTEXT", context)
+    _queue_digits(session, channel, code + exten)
+    return success("Atxfer successfully queued")
+
+
+@action(
+    "CancelAtxfer",
+    Privilege.CALL,
+    "Cancel an attended transfer.",
+    description="Cancel an attended transfer: the transferer dials the atxferabort code.",
+    arguments=(Argument("Channel", "The transferer channel's name", True),),
+    since="17.0.0",
+)
+def cancel_atxfer(session: Session, message: Message) -> Response:
+    name = message.get("channel")
+    if not name:
+        return error("No channel specified")
+    channel = session.manager.pbx.find_channel(name)
+    if channel is None or channel.gone:
+        return error("Channel specified does not exist")
+    code = features_of(session.manager.pbx).config.atxferabort
+    if not code:
+        return error("No disconnect feature code found")
+    _queue_digits(session, channel, code)
+    return success("CancelAtxfer successfully queued")

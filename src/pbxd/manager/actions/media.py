@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...pbx.events import Dtmf, TextMessage
+from ...pbx.features import receive_dtmf
 from ...protocol import Message
 from ..privileges import Privilege
 from ..registry import Argument, action
@@ -37,7 +38,10 @@ def play_dtmf(session: Session, message: Message) -> Response:
     duration_text = message.get("duration")
     duration = int(duration_text) if duration_text.isdigit() else 100
     received = message.get("receive").lower() in ("yes", "true", "y", "t", "1", "on")
-    direction = "Received" if received else "Sent"
+    if received:
+        receive_dtmf(channel, digit[0], duration)  # feature codes of a bridged channel
+        return success("DTMF successfully queued")
+    direction = "Sent"
     snapshot = channel.snapshot()
     channel.publish(Dtmf(snapshot, digit[0], direction, True))
     channel.publish(Dtmf(snapshot, digit[0], direction, False, duration))

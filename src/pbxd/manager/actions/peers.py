@@ -376,4 +376,4 @@ def iax_registry(session: Session, message: Message) -> Response:
 )
 def iax_netstats(session: Session, message: Message) -> Response:
     # one line per IAX call, then a blank line; pbxd has no IAX calls
-    return Response(raw="\r\n")
+    return Response(raw_text="\r\n")

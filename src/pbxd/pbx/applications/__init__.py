@@ -92,4 +92,17 @@ def split_args(data: str) -> list[str]:
     return args
 
 
-from . import basic, chanspy, dial, dtmf, flow, media, parking, recording, system  # noqa: E402,F401  (registers the built-in applications)
+from . import (  # noqa: E402,F401  (registers the built-in applications)
+    basic,
+    bridging,
+    chanspy,
+    dial,
+    dtmf,
+    flow,
+    media,
+    parking,
+    queue,
+    recording,
+    system,
+    voicemail,
+)

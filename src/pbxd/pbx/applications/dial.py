@@ -5,19 +5,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 from .. import causes
-from ..bridge import Bridge
+from ..bridge import Bridge, run_imparted, stay_bridged
 from ..channel import ChannelState
-from ..engine import run_dialplan, wait_for_hangup
-from ..events import DialBegin, DialEnd
+from ..engine import wait_for_hangup
+from ..events import DialBegin, DialEnd, DialState, NewState
+from ..features import features_of
 from ..technology import ChannelUnavailable
 from . import application, split_args
 
 if TYPE_CHECKING:
     from ..channel import Channel
+    from ..core import PBX
 
 log = logging.getLogger("pbxd.dialplan")
 
@@ -36,6 +40,8 @@ class DialOptions:
     go_on: bool = False  # g: continue in the dialplan when the callee hangs up
     ringing: bool = False  # r: indicate ringing to the caller
     limit: float | None = None  # L(x[:...]) / S(x): seconds the bridged call may last
+    caller_features: str = ""  # T: the caller may transfer (features.conf codes)
+    callee_features: str = ""  # t: the callee may transfer
 
     @classmethod
     def parse(cls, text: str) -> DialOptions:
@@ -49,6 +55,10 @@ class DialOptions:
                 options.limit = _number(argument.split(":")[0]) / 1000
             elif letter == "S" and argument:
                 options.limit = _number(argument)
+            elif letter == "T":
+                options.caller_features += "T"
+            elif letter == "t":
+                options.callee_features += "T"
         return options
 
 
@@ -73,39 +83,39 @@ async def dial(caller: Channel, data: str) -> None:
     caller.set_variable("DIALSTATUS", status)
 
 
-async def _dial(
-    caller: Channel, targets: list[str], timeout: float | None, options: DialOptions
-) -> str:
-    pbx = caller.pbx
-    outbound: list[tuple[Channel, str]] = []
-    for target in targets:
-        tech_name, _, resource = target.partition("/")
-        technology = pbx.technologies.get(tech_name.lower())
-        if technology is None or not resource:
-            log.warning(
-                "Unable to create channel of type '%s' (cause 66 - Channel not implemented)",
-                tech_name,
-            )
-            continue
-        try:
-            channel = technology.request(resource, caller, caller.caller)
-        except ChannelUnavailable as exc:
-            log.warning("Unable to create channel %s: %s", target, exc)
-            continue
-        channel.set_connected(caller.caller.number, caller.caller.name)
-        channel.publish(DialBegin(caller.snapshot(), channel.snapshot(), target))
-        outbound.append((channel, resource))
-    if not outbound:
-        return "CHANUNAVAIL"
-    if options.ringing and caller.state != ChannelState.UP:
-        caller.set_state(ChannelState.RINGING)
-    calls = {
-        asyncio.ensure_future(pbx.technologies[c.tech.lower()].call(c, timeout or 3600.0)): c
-        for c, _ in outbound
-    }
+def request_leg(caller: Channel, target: str) -> Channel | None:
+    """A new outbound channel for ``Tech/resource`` on the caller's behalf (not yet called);
+    None, logged, when the technology cannot make it."""
+    tech_name, _, resource = target.partition("/")
+    technology = caller.pbx.technologies.get(tech_name.lower())
+    if technology is None or not resource:
+        log.warning(
+            "Unable to create channel of type '%s' (cause 66 - Channel not implemented)",
+            tech_name,
+        )
+        return None
+    try:
+        return technology.request(resource, caller, caller.caller)
+    except ChannelUnavailable as exc:
+        log.warning("Unable to create channel %s: %s", target, exc)
+        return None
+
+
+def place_call(channel: Channel, timeout: float) -> asyncio.Future[str]:
+    """Ring ``channel`` through its technology; the future gives its DIALSTATUS."""
+    technology = channel.pbx.technologies[channel.tech.lower()]
+    return asyncio.ensure_future(technology.call(channel, timeout))
+
+
+async def first_answer(
+    caller: Channel,
+    calls: dict[asyncio.Future[str], Channel],
+    failed: Callable[[Channel, str], None],
+) -> Channel | None:
+    """Until a leg answers (it is returned), every leg failed (each given to ``failed`` with
+    its status) or the caller hung up; legs still ringing are left to the caller of this."""
     watcher = asyncio.ensure_future(wait_for_hangup(caller))
     answered: Channel | None = None
-    statuses: list[str] = []
     pending = set(calls)
     while pending and answered is None:
         done, _ = await asyncio.wait(pending | {watcher}, return_when=asyncio.FIRST_COMPLETED)
@@ -114,24 +124,59 @@ async def _dial(
             break
         for task in done:
             status = task.result()
-            channel = calls[task]
             if status == "ANSWER" and answered is None:
-                answered = channel
+                answered = calls[task]
             else:
-                statuses.append(status)
-                channel.publish(DialEnd(caller.snapshot(), channel.snapshot(), status))
-                channel.request_hangup(FAILURE_CAUSES.get(status, causes.NORMAL_CLEARING))
-                pbx.destroy_channel(channel)
+                failed(calls[task], status)
     watcher.cancel()
     for task in pending:
         task.cancel()
-    for channel, _ in outbound:
+    return answered
+
+
+def end_leg(caller: Channel, channel: Channel, status: str, cause: int) -> None:
+    """A leg that did not (or may no longer) connect: its DialEnd, then it hangs up."""
+    channel.publish(DialEnd(caller.snapshot(), channel.snapshot(), status))
+    channel.request_hangup(cause)
+    caller.pbx.destroy_channel(channel)
+
+
+async def _dial(
+    caller: Channel, targets: list[str], timeout: float | None, options: DialOptions
+) -> str:
+    outbound: list[Channel] = []
+    for target in targets:
+        channel = request_leg(caller, target)
+        if channel is None:
+            continue
+        channel.set_connected(caller.caller.number, caller.caller.name)
+        channel.publish(DialBegin(caller.snapshot(), channel.snapshot(), target))
+        outbound.append(channel)
+    if not outbound:
+        return "CHANUNAVAIL"
+    if options.ringing and caller.state != ChannelState.UP:
+        caller.set_state(ChannelState.RINGING)
+    ringing = _ringing_watch(caller.pbx)
+    for channel in outbound:
+        ringing[channel] = caller
+    calls = {place_call(channel, timeout or 3600.0): channel for channel in outbound}
+    statuses: list[str] = []
+
+    def failed(channel: Channel, status: str) -> None:
+        statuses.append(status)
+        end_leg(caller, channel, status, FAILURE_CAUSES.get(status, causes.NORMAL_CLEARING))
+
+    answered = await first_answer(caller, calls, failed)
+    for channel in outbound:
+        ringing.pop(channel, None)
+    for channel in outbound:
         if channel is not answered and not channel.gone:
-            channel.publish(DialEnd(caller.snapshot(), channel.snapshot(), "CANCEL"))
-            channel.request_hangup(
-                causes.ANSWERED_ELSEWHERE if answered else causes.NORMAL_CLEARING
+            end_leg(
+                caller,
+                channel,
+                "CANCEL",
+                causes.ANSWERED_ELSEWHERE if answered else causes.NORMAL_CLEARING,
             )
-            pbx.destroy_channel(channel)
     if answered is None:
         if caller.hangup_requested:
             return "CANCEL"
@@ -143,54 +188,76 @@ async def _dial(
     caller.set_variable("DIALEDPEERNAME", answered.name)
     if caller.state != ChannelState.UP:
         caller.set_state(ChannelState.UP)
-    await _bridge(caller, answered, options)
+    features = features_of(caller.pbx)
+    features.allow(caller, options.caller_features)
+    features.allow(answered, options.callee_features)
+    await bridge_call(caller, answered, options.limit)
     taken = caller.interrupted.is_set() or caller.diversion is not None
     if not options.go_on and not caller.hangup_requested and not taken:
         caller.request_hangup(answered.hangup_cause or causes.NORMAL_CLEARING)
     return "ANSWER"
 
 
-async def _bridge(caller: Channel, callee: Channel, options: DialOptions) -> None:
-    """Both in one bridge until either hangs up, is taken elsewhere (Redirect, the Bridge
-    action, a transfer) or the time limit; then the callee goes, unless it was taken."""
+_RINGING: WeakKeyDictionary[PBX, WeakKeyDictionary[Channel, Channel]] = WeakKeyDictionary()
+
+
+def _ringing_watch(pbx: PBX) -> WeakKeyDictionary[Channel, Channel]:
+    """The channels Dial is ringing (to their caller) on this PBX: when one reports ringing,
+    Dial publishes ``DialState`` with ``RINGING`` (one bus subscriber per PBX)."""
+    watch = _RINGING.get(pbx)
+    if watch is None:
+        ringing: WeakKeyDictionary[Channel, Channel] = WeakKeyDictionary()
+        watch = _RINGING[pbx] = ringing
+
+        def state_changed(event: NewState) -> None:
+            if event.channel.state != ChannelState.RINGING:
+                return
+            dest = pbx.channels.get(event.channel.name)
+            caller = ringing.get(dest) if dest is not None else None
+            if caller is not None and dest is not None:
+                dest.publish(DialState(caller.snapshot(), event.channel, "RINGING"))
+
+        pbx.bus.subscribe(state_changed, (NewState,))
+    return watch
+
+
+async def bridge_call(
+    caller: Channel,
+    callee: Channel,
+    limit: float | None = None,
+    *,
+    callee_first: bool = False,
+    bridged: Callable[[], None] | None = None,
+) -> str:
+    """Both in one bridge; the caller stays bridged (following moves, as in a transfer) until
+    it hangs up, is taken elsewhere, the bridge dissolves or the time ``limit``. The callee is
+    in the bridge on its own: when it leaves, it is hung up unless it was taken elsewhere.
+
+    Returns who ended it by hanging up, ``caller`` or ``callee``; "" otherwise (taken
+    elsewhere, or the time limit). ``bridged`` runs once both are in the bridge.
+    """
     pbx = caller.pbx
     bridge = Bridge(pbx)
-    bridge.join(caller)
-    bridge.join(callee)
-    ended = {
-        asyncio.ensure_future(caller.hung_up.wait()),
-        asyncio.ensure_future(callee.hung_up.wait()),
-        asyncio.ensure_future(caller.interrupted.wait()),
-        asyncio.ensure_future(callee.interrupted.wait()),
-        asyncio.ensure_future(bridge.ended.wait()),
-    }
-    if options.limit:
-        ended.add(asyncio.ensure_future(pbx.clock.sleep(options.limit)))
+    for party in (callee, caller) if callee_first else (caller, callee):
+        bridge.join(party)
+    if bridged is not None:
+        bridged()
+    asyncio.ensure_future(run_imparted(callee))
+    timer = None
+    if limit:
+
+        def time_up() -> None:
+            current = pbx.bridges.get(caller.bridge_id)
+            if current is not None:
+                current.dissolve()
+
+        timer = pbx.clock.call_later(limit, time_up)
     try:
-        await asyncio.wait(ended, return_when=asyncio.FIRST_COMPLETED)
+        await stay_bridged(caller)
     finally:
-        for waiting in ended:
-            waiting.cancel()
+        if timer is not None:
+            timer.cancel()
+    ender = "caller" if caller.hangup_requested else "callee" if callee.hangup_requested else ""
     started = callee.answered_at or pbx.clock()
     caller.set_variable("ANSWEREDTIME", str(int(pbx.clock() - started)))
-    bridge.leave(caller)
-    bridge.leave(callee)
-    if not callee.hangup_requested and (callee.diversion is not None or callee.jumped):
-        asyncio.ensure_future(_carry_on(callee))  # taken elsewhere: it lives on
-        return
-    if not callee.hangup_requested:
-        callee.request_hangup(causes.NORMAL_CLEARING)
-    pbx.destroy_channel(callee)
-
-
-async def _carry_on(channel: Channel) -> None:
-    """A dialed channel moved elsewhere: run its diversion, or the dialplan it was sent to."""
-    if channel.diversion is not None:
-        await channel.run_diversion()
-    if channel.jumped and not channel.hangup_requested:
-        channel.interrupted.clear()
-        await run_dialplan(channel)
-        return
-    if not channel.hangup_requested:
-        channel.request_hangup(causes.NORMAL_CLEARING)
-    channel.pbx.destroy_channel(channel)
+    return ender
