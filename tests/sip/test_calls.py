@@ -93,6 +93,7 @@ host = dynamic
 type = friend
 host = 127.0.0.1
 port = {bob}
+remotesecret = bobpw
 """
 
 
@@ -549,3 +550,14 @@ async def test_audio_passes_through_a_local_channel(tmp_path: Path) -> None:
         tone = g711.decode("PCMU", b"".join(tone_payloads()))
         heard, said = read_pcm(h.monitor / "local-in.wav"), read_pcm(h.monitor / "local-out.wav")
         assert _overlap(tone, heard) == _overlap(tone, said) == len(tone)
+
+
+@synchronously
+async def test_a_challenge_to_our_invite_is_answered(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        alice, bob = await two_phones(h, "call_uac_bye.xml", "call_uas_challenge.xml")
+        assert await alice.finish() == 0, alice.output.decode()
+        assert await bob.finish() == 0, bob.output.decode()
+        await h.settle()
+        # bob's sipp challenged (401), checked the digest for "bobpw" (else 403), answered
+        assert dial_statuses(h) == ["ANSWER"]

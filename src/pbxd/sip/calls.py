@@ -32,6 +32,7 @@ from ..pbx.flag import Flag, wait_any
 from ..pbx.media import HoldChanged
 from ..pbx.technology import ChannelUnavailable
 from ..techs.rtp import PortAllocator, RtpStream, load_port_range
+from . import digest
 from .message import NameAddr, Request, Response, SipParseError, SipUri, new_tag
 from .transaction import ClientInvite, Endpoint, ServerInvite, ServerTransaction
 
@@ -128,6 +129,8 @@ class CallPeer:
     codecs: tuple[str, ...] = CODECS
     nat: bool = False  # learn the RTP source (symmetric RTP)
     callerid: Party = field(default_factory=Party)
+    username: str = ""  # what we answer a challenge to our INVITE with
+    secret: str = ""
 
 
 PeerLookup = Callable[[str], "CallPeer | None"]
@@ -155,6 +158,8 @@ def call_peer(peer: SipPeer) -> CallPeer:
         codecs,
         "comedia" in nat or "auto_comedia" in nat or "yes" in nat,
         Party(config.cid_num, config.cid_name),
+        config.defaultuser or peer.name,
+        config.remotesecret or config.secret,
     )
 
 
@@ -275,6 +280,7 @@ class SipCall:
         self.dialed_user = ""  # ``exten@peer``: the user the INVITE asks for
         self.requestor: Channel | None = None  # who dialed this outgoing call
         self.rang = False
+        self.authenticated = False  # a challenge to our INVITE was answered
         self.last_message = ""
         self.media_host = "127.0.0.1"  # the address our SDP gives for RTP
 
@@ -473,12 +479,37 @@ class SipCall:
         if status < 300:
             self._answered(response)
             return
+        if status in (401, 407) and self._authenticate(response):
+            return
         self.ended = True
         self.failure = status
         cause = SIP_TO_CAUSE.get(status, causes.INTERWORKING)
         if self.channel.hangup_cause == causes.UNKNOWN:
             self.channel.hangup_cause = cause
         self.decided.set()
+
+    def _authenticate(self, challenge: Response) -> bool:
+        """Answer the far end's 401/407 once with the peer's credentials: the INVITE again
+        (new branch, next CSeq) with the digest; False when there is nothing to answer."""
+        header = "WWW-Authenticate" if challenge.status == 401 else "Proxy-Authenticate"
+        fields = digest.parse_digest(challenge.headers.get(header) or "")
+        invite, peer = self.invite, self.peer
+        if self.authenticated or not fields or not peer.secret or invite is None:
+            return False
+        if self.ended or self.channel.hangup_requested:
+            return False
+        self.authenticated = True
+        self.provisional = False
+        self.tech.send_invite(
+            self,
+            invite.headers.get("From") or "",
+            invite.cseq[0] + 1,
+            (
+                "Authorization" if challenge.status == 401 else "Proxy-Authorization",
+                digest.authorization(fields, "INVITE", invite.uri, peer.username, peer.secret),
+            ),
+        )
+        return True
 
     def _answered(self, response: Response) -> None:
         invite = self.invite
@@ -708,25 +739,8 @@ class SipTechnology:
         name = channel.connected.name or channel.caller.name
         host, _ = self.stack.local_address(peer.endpoint)
         display = f'"{name}" ' if name else ""
-        invite = self.stack.new_request(
-            "INVITE",
-            target,
-            peer.endpoint,
-            f"{display}<sip:{number}@{host}>",
-            f"<{target}>",
-            cseq=102,  # chan_sip's first CSeq
-        )
-        invite.headers.add("Contact", self.contact(number, peer.endpoint))
-        invite.headers.add("Allow", "INVITE, ACK, CANCEL, OPTIONS, BYE")
-        invite.headers.add("Content-Type", "application/sdp")
-        invite.body = call.local_sdp()
-        call.invite = invite
-        call.last_message = "Tx: INVITE"
-        tag = invite.from_.tag or ""
-        self.calls[(invite.call_id, tag)] = call
-        call.client = self.stack.send_request(  # type: ignore[assignment]
-            invite, peer.endpoint, call.on_invite_response, call.on_invite_timeout
-        )
+        call.invite = Request(uri=target)
+        self.send_invite(call, f"{display}<sip:{number}@{host}>", 102)  # chan_sip's first CSeq
         await wait_any((call.decided, channel.hung_up), timeout, self.pbx.clock)
         if call.answered and channel.state == ChannelState.UP:
             return "ANSWER"
@@ -737,6 +751,39 @@ class SipTechnology:
         call.end_signalling()  # no answer in time: CANCEL
         channel.hangup_cause = causes.NO_ANSWER
         return "NOANSWER"
+
+    def send_invite(
+        self, call: SipCall, sender: str, cseq: int, credentials: tuple[str, str] | None = None
+    ) -> None:
+        """Our INVITE (with our offer) to the peer, in a new client transaction; the same
+        Call-ID and From tag as the one before it, if any."""
+        peer, previous = call.peer, call.invite
+        assert peer.endpoint is not None and previous is not None
+        target = previous.uri
+        sender_tag = NameAddr.parse(sender).tag
+        invite = self.stack.new_request(
+            "INVITE",
+            target,
+            peer.endpoint,
+            _untagged(sender),
+            f"<{target}>",
+            call_id=previous.call_id or None,
+            cseq=cseq,
+            from_tag=sender_tag,
+        )
+        number = NameAddr.parse(sender).sip_uri.user
+        invite.headers.add("Contact", self.contact(number, peer.endpoint))
+        invite.headers.add("Allow", "INVITE, ACK, CANCEL, OPTIONS, BYE")
+        if credentials is not None:
+            invite.headers.add(*credentials)
+        invite.headers.add("Content-Type", "application/sdp")
+        invite.body = previous.body or call.local_sdp()
+        call.invite = invite
+        call.last_message = "Tx: INVITE"
+        self.calls[(invite.call_id, invite.from_.tag or "")] = call
+        call.client = self.stack.send_request(  # type: ignore[assignment]
+            invite, peer.endpoint, call.on_invite_response, call.on_invite_timeout
+        )
 
     def on_stray_response(self, response: Response, endpoint: Endpoint) -> None:
         """A 2xx retransmitted after its transaction ended: ACK it again."""
