@@ -68,6 +68,10 @@ class AmiEvent:
         return f"AmiEvent({self.name!r}, {format_mask(self.privilege)!r}, {self.lines!r})"
 
 
+#: Receivers of one read mask: the mask, those without filters (their ``receive``), the rest.
+Route = tuple[int, list[Callable[[bytes], None]], list["Session"]]
+
+
 class EventHub:
     """Delivers events to sessions: a read-mask test, the session's filters, a buffered write.
 
@@ -87,6 +91,7 @@ class EventHub:
         self.timestamps = timestamps
         self.disabled = {name.lower() for name in disabled}
         self.receivers: dict[Session, None] = {}
+        self._routes: list[Route] | None = None  # receivers grouped for delivery
         self._dirty: list[Session] = []
         self._flush_pending = False
         self.published = 0
@@ -104,25 +109,42 @@ class EventHub:
 
     def deliver(self, event: AmiEvent) -> None:
         self.published += 1
-        if not self.receivers:
-            return
+        routes = self._routes
+        if routes is None:
+            routes = self._routes = self._route()
         mask = event.privilege
         data = event.data
-        for session in tuple(self.receivers):  # a copy: a session may drop out meanwhile
-            if session.recv_mask & mask == mask and (
-                session.filters is None or session.filters.allows(event)
-            ):
-                session.receive(data)
+        for read_mask, receive_all, filtered in routes:
+            if read_mask & mask == mask:
+                for receive in receive_all:
+                    receive(data)
+                for session in filtered:
+                    if session.filters is not None and session.filters.allows(event):
+                        session.receive(data)
+
+    def _route(self) -> list[Route]:
+        """Receivers grouped by read mask: per event, one mask test per group, and no
+        filter test for sessions without filters (worked out again after any change)."""
+        groups: dict[int, Route] = {}
+        for session in self.receivers:
+            group = groups.setdefault(session.recv_mask, (session.recv_mask, [], []))
+            if session.filters:
+                group[2].append(session)
+            else:
+                group[1].append(session.receive)
+        return list(groups.values())
 
     def watch(self, session: Session) -> None:
-        """(Re)consider ``session`` as a receiver after its masks changed."""
+        """(Re)consider ``session`` as a receiver after its masks or filters changed."""
         if session.authenticated and session.recv_mask:
             self.receivers[session] = None
         else:
             self.receivers.pop(session, None)
+        self._routes = None
 
     def forget(self, session: Session) -> None:
         self.receivers.pop(session, None)
+        self._routes = None
 
     def mark_dirty(self, session: Session) -> None:
         self._dirty.append(session)

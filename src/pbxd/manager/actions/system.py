@@ -96,6 +96,7 @@ def filter_(session: Session, message: Message) -> Response:
     if session.filters is None:
         session.filters = EventFilters()
     session.filters.add(event_filter)
+    session.manager.hub.watch(session)
     return success("Success")
 
 
