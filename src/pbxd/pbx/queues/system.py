@@ -182,9 +182,10 @@ class QueueSystem:
         reason: str = "",
         wrapuptime: int | None = None,
         callid: str = "MANAGER",
-        dump: bool = True,
+        restored: bool = False,
     ) -> str:
-        """A dynamic member: ADDED, MEMBERALREADY or NOSUCHQUEUE."""
+        """A dynamic member: ADDED, MEMBERALREADY or NOSUCHQUEUE. A ``restored`` one (from
+        the ASTdb, at start) is neither logged nor saved again."""
         queue = self.get(queue_name)
         if queue is None:
             return "NOSUCHQUEUE"
@@ -201,10 +202,10 @@ class QueueSystem:
         queue.members[interface.lower()] = member
         self._by_device = None
         self.pbx.bus.publish(qe.MemberAdded(queue.snapshot(member)))
-        self.queue_log.write(
-            queue.name, callid, member.name, "ADDMEMBER", "PAUSED" if paused else ""
-        )
-        if dump:
+        if not restored:
+            self.queue_log.write(
+                queue.name, callid, member.name, "ADDMEMBER", "PAUSED" if paused else ""
+            )
             self.dump(queue)
         queue.wake()
         return "ADDED"
@@ -339,7 +340,7 @@ class QueueSystem:
             queue_name, interface, penalty=penalty_value, paused=paused_value,
             name=name, state_interface=state_interface, reason=reason,
             wrapuptime=int(wrapuptime) if wrapuptime.isdigit() and int(wrapuptime) else None,
-            dump=False,
+            restored=True,
         )  # fmt: skip
 
     def close(self) -> None:
