@@ -92,13 +92,5 @@ def split_args(data: str) -> list[str]:
     return args
 
 
-from . import (  # noqa: E402,F401  (registers the built-in applications)
-    basic,
-    dial,
-    flow,
-    media,
-    parking,
-    queue,  # noqa: E402,F401  (app_queue's applications)
-    recording,
-    system,
-)
+from . import basic, dial, flow, media, parking, recording, system  # noqa: E402,F401  (registers the built-in applications)
+from .queue import queue_app  # noqa: E402,F401  (registers app_queue's applications)
