@@ -108,7 +108,7 @@ class QueueSystem:
                     logintime=self.pbx.clock(), order=next(self._order),
                 )  # fmt: skip
                 queue.members[config.interface.lower()] = member
-                member.status = self.live_status(member)
+                member.status = member.announced_status = self.live_status(member)
             member.name, member.state_interface = config.name, config.state_interface
             member.penalty = config.penalty
             member.ringinuse = (
@@ -128,14 +128,21 @@ class QueueSystem:
         return DEVICE_STATES.get(self.pbx.device_state(member.state_interface), 0)
 
     def refresh(self, member: Member, queue: Queue) -> None:
-        """Bring the member's status up to its device's; QueueMemberStatus if it changed."""
-        self._set_status(queue, member, self.live_status(member))
-
-    def _set_status(self, queue: Queue, member: Member, status: int) -> None:
+        """Bring the member's status up to its device's state (``pbx.device_state``) as its
+        channels come and go. Silent: QueueMemberStatus follows DeviceStateChanged."""
+        status = self.live_status(member)
         if status != member.status:
             member.status = status
-            self.pbx.bus.publish(qe.MemberStatusChanged(queue.snapshot(member)))
             queue.wake()
+
+    def _announce_status(self, queue: Queue, member: Member, status: int) -> None:
+        """A DeviceStateChanged for the member's device: QueueMemberStatus when the state
+        differs from the last one announced."""
+        member.status = status
+        if status != member.announced_status:
+            member.announced_status = status
+            self.pbx.bus.publish(qe.MemberStatusChanged(queue.snapshot(member)))
+        queue.wake()
 
     def _members_of_device(self, device: str) -> list[tuple[Queue, Member]]:
         index = self._by_device
@@ -168,7 +175,7 @@ class QueueSystem:
     def _device_changed(self, event: DeviceStateChanged) -> None:
         status = DEVICE_STATES.get(event.state.upper(), 0)
         for queue, member in self._members_of_device(event.device):
-            self._set_status(queue, member, status)
+            self._announce_status(queue, member, status)
 
     def add_member(
         self,
@@ -198,7 +205,7 @@ class QueueSystem:
             wrapuptime=wrapuptime, logintime=now, lastpause=now if paused else 0.0,
             order=next(self._order),
         )  # fmt: skip
-        member.status = self.live_status(member)
+        member.status = member.announced_status = self.live_status(member)
         queue.members[interface.lower()] = member
         self._by_device = None
         self.pbx.bus.publish(qe.MemberAdded(queue.snapshot(member)))
