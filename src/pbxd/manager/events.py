@@ -68,7 +68,8 @@ class AmiEvent:
         return f"AmiEvent({self.name!r}, {format_mask(self.privilege)!r}, {self.lines!r})"
 
 
-#: Receivers of one read mask: the mask, those without filters (their ``receive``), the rest.
+#: Receivers of one read mask: the mask, those taking joined batches (their ``receive``),
+#: the rest (one event at a time).
 Route = tuple[int, list[Callable[[bytes], None]], list["Session"]]
 
 
@@ -92,6 +93,7 @@ class EventHub:
         self.disabled = {name.lower() for name in disabled}
         self.receivers: dict[Session, None] = {}
         self._routes: list[Route] | None = None  # receivers grouped for delivery
+        self._batch: list[AmiEvent] = []  # delivered, not yet settled
         self._dirty: list[Session] = []
         self._flush_pending = False
         self.published = 0
@@ -108,34 +110,53 @@ class EventHub:
         return event
 
     def deliver(self, event: AmiEvent) -> None:
+        """Queue ``event`` for its receivers; they get it when the hub settles, at the latest
+        at the end of this loop turn (a session settles first whenever it writes on its own)."""
         self.published += 1
+        self._batch.append(event)
+        if not self._flush_pending:
+            self._flush_pending = True
+            self._schedule(self._flush)
+
+    def settle(self) -> None:
+        """Hand every queued event to the sessions that may read it, in order. Sessions
+        without filters that take batches get one joined chunk per read mask."""
+        batch = self._batch
+        if not batch:
+            return
+        self._batch = []
         routes = self._routes
         if routes is None:
             routes = self._routes = self._route()
-        mask = event.privilege
-        data = event.data
-        for read_mask, receive_all, filtered in routes:
-            if read_mask & mask == mask:
-                for receive in receive_all:
-                    receive(data)
-                for session in filtered:
-                    if session.filters is not None and session.filters.allows(event):
-                        session.receive(data)
+        for read_mask, batched, each in routes:
+            if batched:
+                parts = [e.data for e in batch if read_mask & e.privilege == e.privilege]
+                if parts:
+                    data = parts[0] if len(parts) == 1 else b"".join(parts)
+                    for receive in batched:
+                        receive(data)
+            for session in each:
+                filters = session.filters
+                for event in batch:
+                    mask = event.privilege
+                    if read_mask & mask == mask and (filters is None or filters.allows(event)):
+                        session.receive(event.data)
 
     def _route(self) -> list[Route]:
-        """Receivers grouped by read mask: per event, one mask test per group, and no
-        filter test for sessions without filters (worked out again after any change)."""
+        """Receivers grouped by read mask: the sessions without filters that take batches
+        (their ``receive``), and the rest (worked out again after any change)."""
         groups: dict[int, Route] = {}
         for session in self.receivers:
             group = groups.setdefault(session.recv_mask, (session.recv_mask, [], []))
-            if session.filters:
+            if session.filters or not session.takes_batches:
                 group[2].append(session)
             else:
                 group[1].append(session.receive)
         return list(groups.values())
 
     def watch(self, session: Session) -> None:
-        """(Re)consider ``session`` as a receiver after its masks or filters changed."""
+        """(Re)consider ``session`` as a receiver after its masks or filters changed (events
+        queued before the change are settled by the caller, before it changes them)."""
         if session.authenticated and session.recv_mask:
             self.receivers[session] = None
         else:
@@ -143,6 +164,7 @@ class EventHub:
         self._routes = None
 
     def forget(self, session: Session) -> None:
+        self.settle()
         self.receivers.pop(session, None)
         self._routes = None
 
@@ -154,6 +176,7 @@ class EventHub:
 
     def _flush(self) -> None:
         self._flush_pending = False
+        self.settle()
         dirty, self._dirty = self._dirty, []
         for session in dirty:
             session.flush()
