@@ -47,6 +47,8 @@ def test_event_lookup() -> None:
 class FakeSession:
     """What the hub needs of a session."""
 
+    takes_batches = True
+
     def __init__(self, read: int, filters: EventFilters | None = None, authenticated: bool = True):
         self.authenticated = authenticated
         self.recv_mask = read
@@ -86,6 +88,7 @@ def test_delivery_needs_all_classes(read: int, classes: int, delivered: bool) ->
     session = FakeSession(read)
     hub.receivers[session] = None  # type: ignore[index]
     hub.publish("E", classes, ["A: 1"])
+    hub.settle()
     assert bool(session.pushed) is delivered
 
 
@@ -96,6 +99,8 @@ def test_serialized_once_and_shared() -> None:
         hub.watch(session)  # type: ignore[arg-type]
     event = hub.publish("UserEvent", Privilege.USER, ["UserEvent: X"])
     assert event is not None
+    assert all(not session.pushed for session in sessions)  # queued until the hub settles
+    hub.settle()
     for session in sessions:
         assert len(session.pushed) == 1
         assert session.pushed[0] is event.data
@@ -113,6 +118,7 @@ def test_watch_and_forget() -> None:
     hub.forget(reader)  # type: ignore[arg-type]
     hub.forget(reader)  # type: ignore[arg-type]
     hub.publish("E", Privilege.CALL, [])
+    hub.settle()
     assert reader.pushed == []
 
 
@@ -124,9 +130,11 @@ def test_filters_apply_per_session() -> None:
     for session in (filtered, unfiltered):
         hub.watch(session)  # type: ignore[arg-type]
     hub.publish("UserEvent", Privilege.USER, ["UserEvent: A"])
-    hub.publish("Newchannel", Privilege.CALL, ["Channel: x"])
+    new_channel = hub.publish("Newchannel", Privilege.CALL, ["Channel: x"])
+    hub.settle()
     assert len(filtered.pushed) == 1
-    assert len(unfiltered.pushed) == 2
+    assert new_channel is not None and unfiltered.pushed[0].endswith(new_channel.data)
+    assert unfiltered.pushed[0].count(b"\r\n\r\n") == 2  # one joined chunk, in order
 
 
 def test_disabled_events_are_not_built() -> None:
@@ -135,6 +143,7 @@ def test_disabled_events_are_not_built() -> None:
     hub.watch(session)  # type: ignore[arg-type]
     assert hub.publish("newexten", Privilege.DIALPLAN, []) is None
     assert hub.publish("Hangup", Privilege.CALL, []) is not None
+    hub.settle()
     assert len(session.pushed) == 1
 
 
@@ -160,3 +169,21 @@ def test_flush_is_batched_once_per_turn() -> None:
     assert (first.flushes, second.flushes) == (1, 1)
     hub.mark_dirty(first)  # type: ignore[arg-type]
     assert len(scheduled) == 1
+
+
+def test_batches_per_read_mask_and_one_by_one_for_the_rest() -> None:
+    hub, scheduled = make_hub()
+    calls, everything, single = (
+        FakeSession(Privilege.CALL), FakeSession(Privilege.ALL), FakeSession(Privilege.ALL)
+    )
+    single.takes_batches = False  # type: ignore[misc]
+    for session in (calls, everything, single):
+        hub.watch(session)  # type: ignore[arg-type]
+    first = hub.publish("A", Privilege.CALL, [])
+    user = hub.publish("U", Privilege.USER, [])
+    last = hub.publish("B", Privilege.CALL, [])
+    assert first and user and last and len(scheduled) == 1
+    scheduled.pop()()  # the end of the loop turn settles the queue
+    assert calls.pushed == [first.data + last.data]
+    assert everything.pushed == [first.data + user.data + last.data]
+    assert single.pushed == [first.data, user.data, last.data]

@@ -653,6 +653,7 @@ def test_queue_overflow_drops_only_that_session(run: Callable[[Scenario], None])
         slow.session.pause_writing()
         for n in range(100):
             world.manager.publish("UserEvent", 64, [("UserEvent", f"e{n}"), ("Pad", "x" * 60)])
+            world.manager.hub.settle()
         assert slow.link.aborted
         assert not fast.link.aborted
         await settle()

@@ -36,6 +36,8 @@ exten => 101,1,Answer()
 exten => 102,1,Answer()
  same => n,Wait(30)
 exten => ring,1,Wait(1000)
+exten => dump,1,Answer()
+ same => n,Hangup()
 exten => q,1,Answer()
  same => n,Queue(${QNAME},${QOPTS},,,${QTIMEOUT})
  same => n,Set(DONE=${QUEUESTATUS})
@@ -473,9 +475,6 @@ def test_a_member_who_hangs_up_at_once_is_dumped(tmp_path: Path) -> None:
     extra = "[dumpq]\nmember => Local/dump@default,0,Quitter\n"
 
     async def scenario(pbx: PBX, system: QueueSystem, clock: VirtualClock, seen: list) -> None:
-        assert pbx.dialplan is not None
-        pbx.dialplan.add_extension("default", "dump", 1, "Answer", "")
-        pbx.dialplan.add_extension("default", "dump", 2, "Hangup", "")
         caller = call(pbx, "dumpq")
         await clock.advance(1)
         dumped = [e.member.name for e in seen if isinstance(e, qe.AgentDumped)]
@@ -496,3 +495,27 @@ def test_check_config_reports_queue_problems(tmp_path: Path) -> None:
     assert [(p.line, p.severity) for p in problems if "no interface" in p.message] == [
         (2, "warning")
     ]
+
+
+def test_callers_are_placed_by_priority_and_asked_position() -> None:
+    async def scenario(pbx: PBX, system: QueueSystem, clock: VirtualClock, seen: list) -> None:
+        system.pause("Local/100@default", True)
+        system.pause("Local/101@default", True)
+        call(pbx, "support", "a")
+        call(pbx, "support", "b")
+        await clock.advance(1)
+        vip = Channel(pbx, "Test/vip-00000001", "Test", exten="q", state=ChannelState.RING)
+        vip.variables.update(QNAME="support", QOPTS="", QTIMEOUT="", QUEUE_PRIO="10")
+        pbx.add_channel(vip)
+        asyncio.ensure_future(run_dialplan(vip))
+        await clock.advance(1)
+        queue = system.get("support")
+        assert queue is not None
+        assert [c.channel.name for c in queue.callers] == [
+            "Test/vip-00000001", "Test/a-00000001", "Test/b-00000001",
+        ]  # fmt: skip
+        joined = [(e.caller.name, e.position, e.count) for e in seen
+                  if isinstance(e, qe.CallerJoined)]  # fmt: skip
+        assert joined[-1] == ("Test/vip-00000001", 1, 3)
+
+    run(scenario)

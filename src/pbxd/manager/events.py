@@ -68,6 +68,11 @@ class AmiEvent:
         return f"AmiEvent({self.name!r}, {format_mask(self.privilege)!r}, {self.lines!r})"
 
 
+#: Receivers of one read mask: the mask, those taking joined batches (their ``receive``),
+#: the rest (one event at a time).
+Route = tuple[int, list[Callable[[bytes], None]], list["Session"]]
+
+
 class EventHub:
     """Delivers events to sessions: a read-mask test, the session's filters, a buffered write.
 
@@ -87,6 +92,8 @@ class EventHub:
         self.timestamps = timestamps
         self.disabled = {name.lower() for name in disabled}
         self.receivers: dict[Session, None] = {}
+        self._routes: list[Route] | None = None  # receivers grouped for delivery
+        self._batch: list[AmiEvent] = []  # delivered, not yet settled
         self._dirty: list[Session] = []
         self._flush_pending = False
         self.published = 0
@@ -103,26 +110,63 @@ class EventHub:
         return event
 
     def deliver(self, event: AmiEvent) -> None:
+        """Queue ``event`` for its receivers; they get it when the hub settles, at the latest
+        at the end of this loop turn (a session settles first whenever it writes on its own)."""
         self.published += 1
-        if not self.receivers:
+        self._batch.append(event)
+        if not self._flush_pending:
+            self._flush_pending = True
+            self._schedule(self._flush)
+
+    def settle(self) -> None:
+        """Hand every queued event to the sessions that may read it, in order. Sessions
+        without filters that take batches get one joined chunk per read mask."""
+        batch = self._batch
+        if not batch:
             return
-        mask = event.privilege
-        data = event.data
-        for session in tuple(self.receivers):  # a copy: a session may drop out meanwhile
-            if session.recv_mask & mask == mask and (
-                session.filters is None or session.filters.allows(event)
-            ):
-                session.receive(data)
+        self._batch = []
+        routes = self._routes
+        if routes is None:
+            routes = self._routes = self._route()
+        for read_mask, batched, each in routes:
+            if batched:
+                parts = [e.data for e in batch if read_mask & e.privilege == e.privilege]
+                if parts:
+                    data = parts[0] if len(parts) == 1 else b"".join(parts)
+                    for receive in batched:
+                        receive(data)
+            for session in each:
+                filters = session.filters
+                for event in batch:
+                    mask = event.privilege
+                    if read_mask & mask == mask and (filters is None or filters.allows(event)):
+                        session.receive(event.data)
+
+    def _route(self) -> list[Route]:
+        """Receivers grouped by read mask: the sessions without filters that take batches
+        (their ``receive``), and the rest (worked out again after any change)."""
+        groups: dict[int, Route] = {}
+        for session in self.receivers:
+            group = groups.setdefault(session.recv_mask, (session.recv_mask, [], []))
+            if session.filters or not session.takes_batches:
+                group[2].append(session)
+            else:
+                group[1].append(session.receive)
+        return list(groups.values())
 
     def watch(self, session: Session) -> None:
-        """(Re)consider ``session`` as a receiver after its masks changed."""
+        """(Re)consider ``session`` as a receiver after its masks or filters changed (events
+        queued before the change are settled by the caller, before it changes them)."""
         if session.authenticated and session.recv_mask:
             self.receivers[session] = None
         else:
             self.receivers.pop(session, None)
+        self._routes = None
 
     def forget(self, session: Session) -> None:
+        self.settle()
         self.receivers.pop(session, None)
+        self._routes = None
 
     def mark_dirty(self, session: Session) -> None:
         self._dirty.append(session)
@@ -132,6 +176,7 @@ class EventHub:
 
     def _flush(self) -> None:
         self._flush_pending = False
+        self.settle()
         dirty, self._dirty = self._dirty, []
         for session in dirty:
             session.flush()

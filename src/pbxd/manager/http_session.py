@@ -144,7 +144,11 @@ class HttpSession(Session):
 
     # -- events: kept for WaitEvent ---------------------------------------------------
 
+    #: kept one event at a time (WaitEvent and the queue limit count events)
+    takes_batches = False
+
     def set_event_mask(self, mask: int) -> None:
+        self.manager.hub.settle()
         self.send_events = int(mask)
         self.recv_mask = self.read_perm & (self.send_events or ALL)
         self.manager.hub.watch(self)

@@ -214,6 +214,7 @@ class Session:
 
     def handle(self, message: Message) -> None:
         """Run one action and queue its answer; events it causes are held until after it."""
+        self.manager.hub.settle()  # what came before the action goes out before its answer
         self.holding = True
         name, action_id = message.head()
         manager = self.manager
@@ -236,6 +237,7 @@ class Session:
         except Exception:
             log.exception("action %s failed", spec.name)
             result = error(f"Internal error while running {spec.name}")
+        self.manager.hub.settle()  # events the action caused: held until after the answer
         if type(result) is str:
             data = encode_success(result, action_id)
             self.out.append(data)
@@ -304,6 +306,7 @@ class Session:
 
     def _answer(self, response: Response | None, action_id: str) -> None:
         """Queue ``response``, then the events held while it was being made."""
+        self.manager.hub.settle()
         self.holding = False
         if response is not None:
             data = response.encode(action_id)
@@ -326,6 +329,7 @@ class Session:
         task.add_done_callback(lambda done: self._finished(done, action_id))
 
     def _finished(self, task: asyncio.Future[Response | None], action_id: str) -> None:
+        self.manager.hub.settle()  # events of the action's time are held until its answer
         self.busy = False
         if self.closed:
             return
@@ -365,9 +369,12 @@ class Session:
 
     #: how the event hub hands this session an event it may read
     receive = push
+    #: the hub may hand it several events joined in one chunk
+    takes_batches = True
 
     def send_event(self, name: str, fields: list[tuple[str, str]], action_id: str = "") -> None:
         """An event for this session only (no ``Privilege:``), after anything queued."""
+        self.manager.hub.settle()
         self.push(session_event(name, action_id, fields).encode("utf-8", "surrogateescape"))
 
     def flush(self) -> None:
@@ -462,6 +469,7 @@ class Session:
         return WAITED
 
     def set_event_mask(self, mask: int) -> None:
+        self.manager.hub.settle()  # events queued before the change go by the old mask
         self.send_events = int(mask)
         self.recv_mask = self.send_events & self.read_perm
         self.manager.hub.watch(self)

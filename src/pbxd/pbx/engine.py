@@ -117,7 +117,9 @@ def goto(channel: Channel, context: str | None, exten: str | None, priority: str
 
 
 async def wait(channel: Channel, seconds: float) -> bool:
-    """Pause the channel; False if it was hung up meanwhile."""
+    """Pause the channel; False if it was hung up meanwhile (no pause at all for 0)."""
+    if seconds <= 0:
+        return not channel.hangup_requested
     return await wait_for_hangup(channel, seconds)
 
 

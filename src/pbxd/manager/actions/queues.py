@@ -103,7 +103,6 @@ def queue_status(session: Session, message: Message) -> Response:
         for member in queue.members.values():
             if member_filter and member_filter not in (member.interface, member.name):
                 continue
-            system.refresh(member, queue)
             snap = queue.snapshot(member)
             items.append(
                 _block(
@@ -163,7 +162,6 @@ def queue_summary(session: Session, message: Message) -> Response:
             continue
         logged_in = available = 0
         for member in queue.members.values():
-            system.refresh(member, queue)
             if member.status not in (UNAVAILABLE, INVALID):
                 logged_in += 1
                 if member.status in (NOT_INUSE, 0) and not member.paused:

@@ -93,9 +93,11 @@ def filter_(session: Session, message: Message) -> Response:
             event_filter = parse_legacy(text)
     except FilterError as exc:
         return error(FILTER_COMPILE if "regular expression" in str(exc) else FILTER_FORMAT)
+    session.manager.hub.settle()  # events queued before the filter go by the old ones
     if session.filters is None:
         session.filters = EventFilters()
     session.filters.add(event_filter)
+    session.manager.hub.watch(session)
     return success("Success")
 
 

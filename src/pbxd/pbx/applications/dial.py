@@ -150,7 +150,8 @@ async def _dial(
         if channel is None:
             continue
         channel.set_connected(caller.caller.number, caller.caller.name)
-        channel.publish(DialBegin(caller.snapshot(), channel.snapshot(), target))
+        # DialString is the resource (app_dial publishes the part after Tech/)
+        channel.publish(DialBegin(caller.snapshot(), channel.snapshot(), target.partition("/")[2]))
         outbound.append(channel)
     if not outbound:
         return "CHANUNAVAIL"

@@ -155,13 +155,19 @@ async def _wait_and_ring(
         if leave and is_empty(system, queue, leave, now):
             _exit(system, queue, caller, "EXITEMPTY")
             return Outcome("LEAVEEMPTY")
-        if is_turn(system, queue, caller, now):
+        turn = is_turn(system, queue, caller, now)
+        if turn:
             outcome = await _ring_round(system, queue, caller, request, expire)
             if isinstance(outcome, Outcome):
                 return outcome
             if outcome:
                 continue  # members rang (and the retry wait passed): look again at once
-        await wait_any((channel.hung_up, channel.interrupted, queue.changed), POLL, clock)
+        # A caller whose turn it is looks again every second (a member's wrapup may end);
+        # the others wait for the queue to change (a caller leaves, a member frees up).
+        timeout = POLL if turn else None
+        if expire is not None:
+            timeout = min(timeout or expire - now, expire - now)
+        await wait_any((channel.hung_up, channel.interrupted, queue.changed), timeout, clock)
 
 
 async def _ring_round(

@@ -42,7 +42,6 @@ def show_lines(system: QueueSystem, queue: Queue) -> list[str]:
     else:
         lines.append("   Members: ")
         for member in queue.members.values():
-            system.refresh(member, queue)
             text = f"      {member.name}"
             if member.name.lower() != member.interface.lower():
                 text += f" ({member.interface}"

@@ -69,6 +69,7 @@ class Member:
     logintime: float = 0.0
     in_call: bool = False
     status: int = 0
+    announced_status: int = 0  # the status last told in a QueueMemberStatus
     ringing: bool = False  # rung for a caller right now
     order: int = 0  # position in the queue (linear, rrordered)
 

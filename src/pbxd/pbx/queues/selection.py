@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
-from .model import DEVICE_STATES, INUSE, INVALID, RINGING, UNAVAILABLE
+from .model import INUSE, INVALID, RINGING, UNAVAILABLE
 
 if TYPE_CHECKING:
     from .model import Caller, Member, Queue
@@ -48,7 +48,7 @@ def ringable(system: QueueSystem, queue: Queue, member: Member, now: float) -> b
     ringinuse, busy)."""
     if member.paused or member.ringing or in_wrapup(system, queue, member, now):
         return False
-    status = DEVICE_STATES.get(system.pbx.device_state(member.state_interface), 0)
+    status = member.status  # kept up to date by DeviceStateChanged
     if status in (INVALID, UNAVAILABLE):
         return False
     if not member.ringinuse and (member.in_call or status in _BUSY_STATES):
@@ -83,7 +83,9 @@ def is_turn(system: QueueSystem, queue: Queue, caller: Caller, now: float) -> bo
     index = queue.callers.index(caller)
     if index == 0:
         return True
-    return queue.settings.autofill and index < available_count(system, queue, now)
+    if not queue.settings.autofill or index >= len(queue.members):
+        return False
+    return index < available_count(system, queue, now)
 
 
 def members_in_order(queue: Queue) -> list[Member]:

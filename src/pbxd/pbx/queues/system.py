@@ -3,6 +3,7 @@ device state, statistics and the queue_log."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import sqlite3
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ...config.conf import load
 from ..astdb import AstDBError
-from ..events import DeviceStateChanged
+from ..events import DeviceStateChanged, HungUp, NewChannel, NewState
 from . import events as qe
 from .config import MemberConfig, QueuesConfig, read_queues_conf
 from .model import DEVICE_STATES, Member, Queue
@@ -40,7 +41,9 @@ class QueueSystem:
         self.shared_lastcall = True
         self.queue_log = QueueLog(log_dir / "queue_log" if log_dir is not None else None, pbx.clock)
         self._order = itertools.count()
+        self._by_device: dict[str, list[tuple[Queue, Member]]] | None = None
         pbx.bus.subscribe(self._device_changed, (DeviceStateChanged,))
+        pbx.bus.subscribe(self._channel_changed, (NewChannel, NewState, HungUp))
 
     # -- configuration -------------------------------------------------------------------
 
@@ -69,6 +72,7 @@ class QueueSystem:
             for key in [k for k in self.queues if k not in seen]:
                 if not self.queues[key].callers:
                     del self.queues[key]
+        self._by_device = None
 
     def read_conf(self) -> QueuesConfig | None:
         """``queues.conf`` as it is on disk now; None (logged) when it cannot be read."""
@@ -104,7 +108,7 @@ class QueueSystem:
                     logintime=self.pbx.clock(), order=next(self._order),
                 )  # fmt: skip
                 queue.members[config.interface.lower()] = member
-                member.status = self.live_status(member)
+                member.status = member.announced_status = self.live_status(member)
             member.name, member.state_interface = config.name, config.state_interface
             member.penalty = config.penalty
             member.ringinuse = (
@@ -124,22 +128,54 @@ class QueueSystem:
         return DEVICE_STATES.get(self.pbx.device_state(member.state_interface), 0)
 
     def refresh(self, member: Member, queue: Queue) -> None:
-        """Bring the member's status up to its device's; QueueMemberStatus if it changed."""
-        self._set_status(queue, member, self.live_status(member))
-
-    def _set_status(self, queue: Queue, member: Member, status: int) -> None:
+        """Bring the member's status up to its device's state (``pbx.device_state``) as its
+        channels come and go. Silent: QueueMemberStatus follows DeviceStateChanged."""
+        status = self.live_status(member)
         if status != member.status:
             member.status = status
-            self.pbx.bus.publish(qe.MemberStatusChanged(queue.snapshot(member)))
             queue.wake()
 
+    def _announce_status(self, queue: Queue, member: Member, status: int) -> None:
+        """A DeviceStateChanged for the member's device: QueueMemberStatus when the state
+        differs from the last one announced."""
+        member.status = status
+        if status != member.announced_status:
+            member.announced_status = status
+            self.pbx.bus.publish(qe.MemberStatusChanged(queue.snapshot(member)))
+        queue.wake()
+
+    def _members_of_device(self, device: str) -> list[tuple[Queue, Member]]:
+        index = self._by_device
+        if index is None:
+            index = self._by_device = {}
+            for queue in self.queues.values():
+                for member in queue.members.values():
+                    index.setdefault(member.state_interface.lower(), []).append((queue, member))
+        return index.get(device.lower(), [])
+
+    def _channel_changed(self, event: NewChannel | NewState | HungUp) -> None:
+        """A channel of a member's device came, changed or went: the member's status is
+        looked at again (once the channel is really gone)."""
+        head, dash, _ = event.channel.name.rpartition("-")
+        found = self._members_of_device(head) if dash else []
+        if not found:
+            return
+        if not isinstance(event, HungUp):
+            self._refresh_all(found)
+            return
+        try:
+            asyncio.get_running_loop().call_soon(self._refresh_all, found)
+        except RuntimeError:
+            self._refresh_all(found)
+
+    def _refresh_all(self, found: list[tuple[Queue, Member]]) -> None:
+        for queue, member in found:
+            self.refresh(member, queue)
+
     def _device_changed(self, event: DeviceStateChanged) -> None:
-        device = event.device.lower()
         status = DEVICE_STATES.get(event.state.upper(), 0)
-        for queue in self.queues.values():
-            for member in queue.members.values():
-                if member.state_interface.lower() == device:
-                    self._set_status(queue, member, status)
+        for queue, member in self._members_of_device(event.device):
+            self._announce_status(queue, member, status)
 
     def add_member(
         self,
@@ -153,9 +189,10 @@ class QueueSystem:
         reason: str = "",
         wrapuptime: int | None = None,
         callid: str = "MANAGER",
-        dump: bool = True,
+        restored: bool = False,
     ) -> str:
-        """A dynamic member: ADDED, MEMBERALREADY or NOSUCHQUEUE."""
+        """A dynamic member: ADDED, MEMBERALREADY or NOSUCHQUEUE. A ``restored`` one (from
+        the ASTdb, at start) is neither logged nor saved again."""
         queue = self.get(queue_name)
         if queue is None:
             return "NOSUCHQUEUE"
@@ -168,13 +205,14 @@ class QueueSystem:
             wrapuptime=wrapuptime, logintime=now, lastpause=now if paused else 0.0,
             order=next(self._order),
         )  # fmt: skip
-        member.status = self.live_status(member)
+        member.status = member.announced_status = self.live_status(member)
         queue.members[interface.lower()] = member
+        self._by_device = None
         self.pbx.bus.publish(qe.MemberAdded(queue.snapshot(member)))
-        self.queue_log.write(
-            queue.name, callid, member.name, "ADDMEMBER", "PAUSED" if paused else ""
-        )
-        if dump:
+        if not restored:
+            self.queue_log.write(
+                queue.name, callid, member.name, "ADDMEMBER", "PAUSED" if paused else ""
+            )
             self.dump(queue)
         queue.wake()
         return "ADDED"
@@ -190,6 +228,7 @@ class QueueSystem:
         if not member.dynamic:
             return "NOTDYNAMIC"
         del queue.members[interface.lower()]
+        self._by_device = None
         self.pbx.bus.publish(qe.MemberRemoved(queue.snapshot(member)))
         self.queue_log.write(queue.name, callid, member.name, "REMOVEMEMBER", "")
         self.dump(queue)
@@ -308,7 +347,7 @@ class QueueSystem:
             queue_name, interface, penalty=penalty_value, paused=paused_value,
             name=name, state_interface=state_interface, reason=reason,
             wrapuptime=int(wrapuptime) if wrapuptime.isdigit() and int(wrapuptime) else None,
-            dump=False,
+            restored=True,
         )  # fmt: skip
 
     def close(self) -> None:
