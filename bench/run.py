@@ -923,9 +923,12 @@ def sipp_summary(output: str) -> dict[str, int]:
 
 
 def sip_run(s: Settings, server: Server, bob_port: int, rate: int, calls: int, hold_ms: int,
-            caller_scenario: str, during: Callable[[], None] | None = None) -> dict[str, object]:
-    """One sipp UAS (bob, echoing RTP) and one sipp UAC offering ``rate`` calls/s."""
-    bob = sipp(["-sf", "call_uas_answer.xml", "-m", str(calls), "-rtp_echo"], bob_port, 42000)
+            caller_scenario: str, during: Callable[[], None] | None = None,
+            echo: bool = False) -> dict[str, object]:
+    """One sipp UAS (bob, echoing RTP with ``echo``) and one sipp UAC offering ``rate``
+    calls/s."""
+    bob = sipp(["-sf", "call_uas_answer.xml", "-m", str(calls)] + (["-rtp_echo"] if echo else []),
+               bob_port, 42000)
     time.sleep(0.5)
     cpu0, t0 = server.cpu_seconds(), time.monotonic()
     caller = sipp([f"{HOST}:{server.sip_port}", "-sf", caller_scenario, "-s", "bob",  # type: ignore[attr-defined]
@@ -1030,7 +1033,7 @@ def scenario_sip_rtp(s: Settings) -> list[Row]:
 
         for run in range(s.runs):
             result = sip_run(s, server, bob_port, 100, SIP_HELD, hold * 1000, str(scenario),
-                             measure)
+                             measure, echo=True)
             row.values.append(seen.get("up", 0.0))
             rate_row.values.append(seen.get("pps", 0.0))
             row.runs += 1
