@@ -271,6 +271,7 @@ class CdrEngine:
         self.csv_dir = Path(log_dir) / "cdr-csv" if log_dir is not None else None
         self.chains: dict[str, list[Record]] = {}  # by channel name
         self.as_party_b: dict[str, list[Record]] = {}  # records naming a channel as Party B
+        self.in_bridge: dict[str, list[Record]] = {}  # records that entered a bridge, by its id
         self._files: dict[str, TextIO] = {}  # open CSV files by name
         self._flush_pending = False
         self.dialed: set[str] = set()
@@ -463,13 +464,14 @@ class CdrEngine:
             record = self._new_record(snapshot)
         self._update_party_a(record, snapshot)
         record.bridge = bridge.uniqueid
+        own = self.chains.get(snapshot.name, ())
+        members = self.in_bridge.setdefault(bridge.uniqueid, [])
         others = [
             r
-            for name, chain in self.chains.items()
-            if name != snapshot.name
-            for r in chain
-            if r.state == State.BRIDGE and r.bridge == bridge.uniqueid
+            for r in members
+            if r.state == State.BRIDGE and r.bridge == bridge.uniqueid and r not in own
         ]
+        members.append(record)
         if record.state in (State.DIAL, State.DIALED_PENDING):
             for other in others:
                 if record.party_b is not None and other.party_a.name == record.party_b.name:
@@ -498,14 +500,17 @@ class CdrEngine:
 
     def _bridge_leave(self, event: BridgeLeft) -> None:
         name, bridge = event.channel.name, event.bridge.uniqueid
-        for chain in self.chains.values():
-            for record in chain:
-                if record.state != State.BRIDGE or record.bridge != bridge:
-                    continue
-                if record.party_a.name == name or (
-                    record.party_b is not None and record.party_b.name == name
-                ):
-                    self._finalize(record)
+        members = self.in_bridge.get(bridge, [])
+        for record in list(members):
+            if record.state != State.BRIDGE or record.bridge != bridge:
+                continue
+            if record.party_a.name == name or (
+                record.party_b is not None and record.party_b.name == name
+            ):
+                self._finalize(record)
+        members[:] = [r for r in members if r.state == State.BRIDGE and r.bridge == bridge]
+        if not members:
+            self.in_bridge.pop(bridge, None)
 
     def _hung_up(self, event: HungUp) -> None:
         snapshot = event.channel
