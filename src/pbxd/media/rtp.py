@@ -59,16 +59,13 @@ class Packet(NamedTuple):
         )
 
 
-_RANDOM = random.SystemRandom()
-
-
 class Sequencer:
     """One outgoing stream: a random SSRC, sequence number and timestamp origin."""
 
     __slots__ = ("ssrc", "sequence", "timestamp")
 
     def __init__(self, rng: random.Random | None = None) -> None:
-        bits = (rng or _RANDOM).getrandbits(80)
+        bits = rng.getrandbits(80) if rng is not None else random.getrandbits(80)
         self.ssrc = bits & 0xFFFFFFFF
         self.sequence = (bits >> 32) & 0xFFFF
         self.timestamp = bits >> 48
