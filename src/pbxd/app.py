@@ -36,6 +36,7 @@ class Application:
         self.pbx.dialplan = configuration.dialplan
         self.pbx.sounds_dir = configuration.directories.astdatadir / "sounds"
         self.pbx.allow_system = configuration.allow_system
+        self.pbx.answer_media_wait = 0.5  # as Asterisk's Answer waits for media
         parking_of(self.pbx)  # the parking lot's extensions join the dialplan
         self.pbx.astdb = open_astdb(configuration)
         self.pbx.features = Features(self.pbx, load_features(configuration.directory))

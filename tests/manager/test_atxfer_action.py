@@ -102,7 +102,7 @@ def test_atxfer_completes_when_the_transferer_hangs_up(tmp_path: Path) -> None:
                 Action="Originate", Channel="Local/alice@default", Application="Wait", Data="1000"
             )
             assert answer.success
-            await clock.advance(0.1)
+            await clock.advance(1)  # Answer waits half a second for media
             pbx = app.pbx
             alice = next(
                 c

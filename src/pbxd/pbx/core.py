@@ -61,6 +61,7 @@ class PBX:
         self.parking: Parking | None = None  # made on first use (pbx.parking.parking_of)
         self.astdb: AstDB | None = None  # the ASTdb, when the application opens one
         self.features: Features | None = None  # features.conf (pbx.features.features_of)
+        self.answer_media_wait = 0.0  # seconds Answer waits for media (pbxd serve: 0.5)
         self._uniqueids = itertools.count(1)
         self._register_cli()
 
