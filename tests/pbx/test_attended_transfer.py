@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pbxd.config.conf import loads
 from pbxd.pbx import events as ev
@@ -38,7 +40,12 @@ Scenario = Callable[[PBX, VirtualClock, list[object]], Awaitable[None]]
 
 
 def run(scenario: Scenario, options: str = "T", config: FeatureConfig | None = None) -> None:
+    errors: list[object] = []
+
     async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(
+            lambda loop, context: errors.append(context)
+        )
         clock = VirtualClock()
         pbx = PBX(clock)
         pbx.technologies["local"] = LocalTechnology(pbx)
@@ -54,6 +61,7 @@ def run(scenario: Scenario, options: str = "T", config: FeatureConfig | None = N
         assert pbx.channels == {} and pbx.bridges == {}
 
     asyncio.run(asyncio.wait_for(main(), 10))
+    assert errors == []
 
 
 def named(pbx: PBX, prefix: str, suffix: str) -> Channel:
@@ -282,3 +290,18 @@ def test_dial_reports_a_ringing_callee() -> None:
         assert of(seen, ev.DialEnd)[0].status == "NOANSWER"
 
     asyncio.run(asyncio.wait_for(main(), 10))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(min_size=0, max_size=12))
+def test_any_digits_leave_the_call_whole(digits: str) -> None:
+    """Whatever a transferer dials, nothing breaks and every channel ends cleanly."""
+
+    async def scenario(pbx: PBX, clock: VirtualClock, seen: list[object]) -> None:
+        alice = named(pbx, "Local/alice", ";2")
+        dial(alice, "*2" + digits)
+        await clock.advance(20)
+        dial(alice, "*1")
+        await clock.advance(1)
+
+    run(scenario)
