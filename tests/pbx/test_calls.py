@@ -224,3 +224,25 @@ def test_h_extension_runs_after_hangup() -> None:
         assert pbx.channels == {}
 
     run(scenario)
+
+
+def test_originate_assigns_channel_ids() -> None:
+    async def scenario() -> None:
+        pbx, clock, seen = make_pbx()
+        outcome = await originate(pbx, "Local/100@default", Target("Wait", "5"), channel_id="abc")
+        assert outcome.status == "ANSWER"
+        one, two = (pbx.channels[n] for n in sorted(pbx.channels))
+        assert (one.uniqueid, two.uniqueid) == ("abc", "abc;2")
+        assert one.linkedid == two.linkedid == "abc"
+        again = await originate(pbx, "Local/100@default", Target("Wait", "5"), channel_id="abc")
+        assert again.status == "CHANUNAVAIL" and len(pbx.channels) == 2  # the id is taken
+        other = await originate(
+            pbx, "Local/100@default", Target("Wait", "5"), channel_id="x", other_channel_id="y"
+        )
+        assert other.status == "ANSWER" and pbx.find_channel("y") is not None
+        later = await originate(pbx, "Local/100@default", Target("Wait", "5"))
+        assert later.channel is not None and later.channel.uniqueid not in ("abc", "x", "y")
+        await clock.advance(6)
+        assert pbx.channels == {}
+
+    run(scenario)

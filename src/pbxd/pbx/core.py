@@ -63,12 +63,18 @@ class PBX:
         self.features: Features | None = None  # features.conf (pbx.features.features_of)
         self.answer_media_wait = 0.0  # seconds Answer waits for media (pbxd serve: 0.5)
         self._uniqueids = itertools.count(1)
+        self.assigned_uniqueids: list[str] = []  # ids the next new channels take, in order
         self._register_cli()
 
     # -- channels ------------------------------------------------------------------------
 
     def new_uniqueid(self) -> str:
-        """``<epoch>.<sequence>``, as Asterisk forms Uniqueid (and Linkedid)."""
+        """``<epoch>.<sequence>``, as Asterisk forms Uniqueid (and Linkedid); or the next of
+        the ids a requester assigned (Originate's ChannelId)."""
+        if self.assigned_uniqueids:
+            assigned = self.assigned_uniqueids.pop(0)
+            if assigned:
+                return assigned
         return f"{int(self.clock())}.{next(self._uniqueids)}"
 
     def add_channel(self, channel: Channel) -> None:
