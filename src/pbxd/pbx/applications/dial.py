@@ -12,7 +12,7 @@ from weakref import WeakKeyDictionary
 from .. import causes
 from ..bridge import Bridge, run_imparted, stay_bridged
 from ..channel import ChannelState
-from ..engine import wait_for_hangup
+from ..engine import goto, wait_for_hangup
 from ..events import DialBegin, DialEnd, DialState, NewState
 from ..features import features_of
 from ..technology import ChannelUnavailable
@@ -41,6 +41,8 @@ class DialOptions:
     limit: float | None = None  # L(x[:...]) / S(x): seconds the bridged call may last
     caller_features: str = ""  # T: the caller may transfer (features.conf codes)
     callee_features: str = ""  # t: the callee may transfer
+    callee_after: str | None = None  # F([context^exten^]priority): where the callee goes on
+    both_to: str | None = None  # G([context^exten^]priority): caller there, callee at +1
 
     @classmethod
     def parse(cls, text: str) -> DialOptions:
@@ -58,7 +60,25 @@ class DialOptions:
                 options.caller_features += "T"
             elif letter == "t":
                 options.callee_features += "T"
+            elif letter == "F":
+                options.callee_after = argument
+            elif letter == "G" and argument:
+                options.both_to = argument
         return options
+
+
+def _place(text: str, channel: Channel, step: int = 0) -> tuple[str, str, str]:
+    """``[[context^]exten^]priority`` (blank: the channel's next priority), ``step`` added to
+    a numeric priority."""
+    parts = text.split("^") if text else []
+    if not parts:
+        return channel.context, channel.exten, str(channel.priority + 1)
+    priority = parts[-1]
+    exten = parts[-2] if len(parts) > 1 else channel.exten
+    context = parts[-3] if len(parts) > 2 else channel.context
+    if priority.isdigit():
+        priority = str(int(priority) + step)
+    return context, exten, priority
 
 
 def _number(text: str) -> float:
@@ -157,6 +177,13 @@ async def _dial(
     caller.set_variable("DIALEDPEERNAME", answered.name)
     if caller.state != ChannelState.UP:
         caller.set_state(ChannelState.UP)
+    if options.both_to is not None:
+        goto(answered, *_place(options.both_to, caller, step=1))
+        asyncio.ensure_future(run_imparted(answered))  # not bridged: it runs there
+        goto(caller, *_place(options.both_to, caller))
+        return "ANSWER"
+    if options.callee_after is not None:
+        goto(answered, *_place(options.callee_after, caller))
     features = features_of(pbx)
     features.allow(caller, options.caller_features)
     features.allow(answered, options.callee_features)
