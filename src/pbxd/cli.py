@@ -1,4 +1,5 @@
-"""Command lines: ``pbxd`` (serve, check-config) and ``ami`` (send one action)."""
+"""Command lines: ``pbxd`` (serve, check-config) and ``ami`` (actions, CLI commands, a CLI
+console, events)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .configuration import load_configuration, prepare_default
 
@@ -112,6 +114,32 @@ def _default_secret() -> str:
     return (admin.get("secret") if admin is not None else None) or ""
 
 
+if TYPE_CHECKING:
+    from .client.oneshot import BlockingClient
+
+
+def _cli_command(client: BlockingClient, text: str) -> bool:
+    """Run one CLI command through the Command action and print its output."""
+    reply = client.request("Command", [("Command", text)])[0]
+    output = [line[7:].removeprefix(" ") for line in reply.lines if line[:7].lower() == "output:"]
+    print("\n".join(output) if output else reply.get("message"), flush=True)
+    return reply.get("response").lower() == "success"
+
+
+def _console(client: BlockingClient) -> bool:
+    """Read CLI commands (a prompt when interactive) until 'exit', 'quit' or end of input."""
+    interactive = sys.stdin.isatty()
+    while True:
+        try:
+            text = input("pbxd*CLI> " if interactive else "").strip()
+        except (EOFError, KeyboardInterrupt):
+            return True
+        if text in ("exit", "quit"):
+            return True
+        if text:
+            _cli_command(client, text)
+
+
 def ami_main(argv: list[str] | None = None) -> int:
     from .client.oneshot import AmiError, BlockingClient, render
 
@@ -137,6 +165,9 @@ def ami_main(argv: list[str] | None = None) -> int:
     command.add_argument("words", nargs="+")
     events = sub.add_parser("events", help="print events as they come (Ctrl-C to stop)")
     events.add_argument("--mask", default="on", help="event classes, e.g. call,user")
+    sub.add_parser(
+        "console", help="a CLI prompt, as asterisk -r: one command a line, 'exit' to leave"
+    )
     args = parser.parse_args(argv)
     secret = args.secret if args.secret is not None else _default_secret()
     try:
@@ -153,12 +184,9 @@ def ami_main(argv: list[str] | None = None) -> int:
             print("\n".join(render(m) for m in replies))
             ok = replies[0].get("response").lower() in ("success", "goodbye", "follows", "pong")
         elif args.command == "command":
-            reply = client.request("Command", [("Command", " ".join(args.words))])[0]
-            output = [
-                line[7:].removeprefix(" ") for line in reply.lines if line[:7].lower() == "output:"
-            ]
-            print("\n".join(output) if output else reply.get("message"))
-            ok = reply.get("response").lower() == "success"
+            ok = _cli_command(client, " ".join(args.words))
+        elif args.command == "console":
+            ok = _console(client)
         else:
             client.sock.settimeout(None)
             try:
