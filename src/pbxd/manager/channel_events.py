@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..pbx import causes
 from ..pbx import events as ev
+from ..techs.local import LocalOptimizationBegan, LocalOptimizationEnded
 from .privileges import Privilege
 from .translation import TableTranslator
 
@@ -74,6 +75,8 @@ class ChannelEventTranslator(TableTranslator):
             ev.DialState: self._dial("DialState"),
             ev.DialEnd: self._dial("DialEnd"),
             ev.LocalBridge: self._local_bridge,
+            LocalOptimizationBegan: self._local_optimization_began,
+            LocalOptimizationEnded: self._local_optimization_ended,
             ev.BridgeCreated: self._bridge("BridgeCreate"),
             ev.BridgeDestroyed: self._bridge("BridgeDestroy"),
             ev.BridgeEntered: self._bridge_member("BridgeEnter"),
@@ -172,6 +175,18 @@ class ChannelEventTranslator(TableTranslator):
             f"LocalOptimization: {'Yes' if event.optimization else 'No'}",
         ]
         self._publish("LocalBridge", CALL, lines)
+
+    def _local_optimization_began(self, event: LocalOptimizationBegan) -> None:
+        lines = channel_lines(event.one, "LocalOne") + channel_lines(event.two, "LocalTwo")
+        if event.source is not None:
+            lines += channel_lines(event.source, "Source")
+        lines += [f"DestUniqueId: {event.dest_uniqueid}", f"Id: {event.id}"]
+        self._publish("LocalOptimizationBegin", CALL, lines)
+
+    def _local_optimization_ended(self, event: LocalOptimizationEnded) -> None:
+        lines = channel_lines(event.one, "LocalOne") + channel_lines(event.two, "LocalTwo")
+        lines += [f"Success: {'Yes' if event.success else 'No'}", f"Id: {event.id}"]
+        self._publish("LocalOptimizationEnd", CALL, lines)
 
     def _bridge(self, name: str) -> Callable[[object], None]:
         def publish(event: object) -> None:
