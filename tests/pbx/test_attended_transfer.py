@@ -305,3 +305,25 @@ def test_any_digits_leave_the_call_whole(digits: str) -> None:
         await clock.advance(1)
 
     run(scenario)
+
+
+def test_the_callee_transfers_the_caller() -> None:
+    async def scenario(pbx: PBX, clock: VirtualClock, seen: list[object]) -> None:
+        alice, bob = named(pbx, "Local/alice", ";2"), named(pbx, "Local/bob", ";1")
+        call = pbx.bridges[alice.bridge_id]
+        dial(bob, "*2carol")
+        await clock.advance(1)
+        carol = named(pbx, "Local/carol", ";1")
+        assert bob.bridge_id == carol.bridge_id and call.channels == [alice]
+        bob.request_hangup()
+        await clock.advance(0.1)
+        assert bob.gone and set(call.channels) == {alice, carol}
+        (done,) = of(seen, AttendedTransferred)
+        assert done.transferee.name == alice.name and done.result == "Success"
+        await clock.advance(50)
+        assert not alice.gone and not carol.gone  # Dial's caller talks on with the target
+        alice.request_hangup()
+        await clock.advance(0.1)
+        assert carol.gone and pbx.bridges == {}
+
+    run(scenario, options="t")

@@ -56,6 +56,19 @@ def bridge_lines(bridge: ev.BridgeSnapshot, prefix: str = "") -> list[str]:
     ]
 
 
+def channelvar_lines(manager: Manager, snapshot: ChannelSnapshot) -> list[str]:
+    """``ChanVariable: name=value`` for each of manager.conf's ``channelvars``."""
+    names = manager.settings.channelvars
+    channel = manager.pbx.channels.get(snapshot.name) if names else None
+    if channel is None:
+        return []
+    lines = []
+    for name in names:
+        value = channel.get_variable(name)
+        lines.append(f"ChanVariable: {name}={value if value is not None else ''}")
+    return lines
+
+
 class ChannelEventTranslator(TableTranslator):
     """Subscribed to the PBX bus; publishes the AMI form of each event it knows."""
 
@@ -90,18 +103,8 @@ class ChannelEventTranslator(TableTranslator):
         self, name: str, privilege: int, lines: list[str], snapshot: ChannelSnapshot | None = None
     ) -> None:
         if snapshot is not None and self.manager.settings.channelvars:
-            lines = lines + self._channelvars(snapshot)
+            lines = lines + channelvar_lines(self.manager, snapshot)
         self.manager.hub.publish(name, privilege, lines)
-
-    def _channelvars(self, snapshot: ChannelSnapshot) -> list[str]:
-        channel = self.manager.pbx.channels.get(snapshot.name)
-        if channel is None:
-            return []
-        lines = []
-        for name in self.manager.settings.channelvars:
-            value = channel.get_variable(name)
-            lines.append(f"ChanVariable: {name}={value if value is not None else ''}")
-        return lines
 
     def _newchannel(self, event: ev.NewChannel) -> None:  # type: ignore[override]
         self._publish("Newchannel", CALL, channel_lines(event.channel), event.channel)
