@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from pbxd.config.conf import loads
+from pbxd.pbx import events as ev
 from pbxd.pbx.channel import Channel
 from pbxd.pbx.clock import VirtualClock
 from pbxd.pbx.core import PBX
@@ -90,3 +91,63 @@ def test_g_sends_both_parties_on_unbridged() -> None:
     found = call("g", "stay")
     assert found["bridged"] == "False"
     assert (found["caller SIDE"], found["callee SIDE"]) == ("caller", "callee")
+
+
+SUBROUTINES = """
+exten => u,1,Answer()
+ same => n,Set(WHO=${ARG})
+ same => n,Dial(Local/bob@default,,U(screen^${WHO}))
+ same => n,Set(AFTER=yes)
+ same => n,Wait(100)
+exten => cont,1,Set(HERE=yes)
+ same => n,Wait(100)
+[screen]
+exten => s,1,Set(SCREENED=${ARG1})
+ same => n,GotoIf($["${ARG1}" = "bridge"]?done)
+ same => n,Set(GOSUB_RESULT=${ARG1})
+ same => n,GotoIf($["${ARG1}" != "goto"]?done)
+ same => n,Set(GOSUB_RESULT=GOTO:default^cont^1)
+ same => n(done),Return()
+"""
+
+
+def screened(result: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+
+    async def main() -> None:
+        clock = VirtualClock()
+        pbx = PBX(clock)
+        pbx.technologies["local"] = LocalTechnology(pbx)
+        pbx.dialplan = Dialplan.load(loads(EXTENSIONS + SUBROUTINES, "extensions.conf"))
+        seen: list[Channel] = []
+        pbx.bus.subscribe(lambda e: seen.append(pbx.channels[e.channel.name]), (ev.NewChannel,))
+        await originate(pbx, "Local/u@default", Target("Wait", "50"), variables=(("ARG", result),))
+        await clock.advance(1)
+        caller = next(c for c in seen if c.name.startswith("Local/u@") and c.name[-2:] == ";2")
+        callee = next(c for c in seen if c.name.startswith("Local/bob@") and c.name[-2:] == ";1")
+        found["screened"] = callee.get_variable("SCREENED") or ""
+        found["bridged"] = str(caller.bridge_id != "" and caller.bridge_id == callee.bridge_id)
+        found["callee gone"] = str(callee.gone)
+        found["caller gone"] = str(caller.gone)
+        found["caller here"] = caller.get_variable("HERE") or ""
+        found["caller after"] = caller.get_variable("AFTER") or ""
+        pbx.hangup_all()
+        await clock.advance(1)
+        assert pbx.channels == {} and pbx.bridges == {}
+
+    asyncio.run(asyncio.wait_for(main(), 10))
+    return found
+
+
+def test_u_runs_a_subroutine_on_the_callee_then_bridges() -> None:
+    found = screened("bridge")
+    assert (found["screened"], found["bridged"]) == ("bridge", "True")
+
+
+def test_u_results_end_the_call_or_move_the_caller() -> None:
+    found = screened("CONTINUE")
+    assert found["callee gone"] == "True" and found["caller after"] == "yes"
+    found = screened("goto")
+    assert found["callee gone"] == "True" and found["caller here"] == "yes"
+    found = screened("ABORT")
+    assert found["callee gone"] == found["caller gone"] == "True"
