@@ -18,7 +18,7 @@ from pbxd.pbx.dialplan import Dialplan
 from pbxd.pbx.features import FeatureConfig, Features, load_features, receive_dtmf
 from pbxd.pbx.originate import Target, originate
 from pbxd.pbx.transfer_events import AttendedTransferred, BlindTransferred, Held, Unheld
-from pbxd.techs.local import LocalTechnology
+from pbxd.techs.local import LocalOptimizationBegan, LocalTechnology
 
 EXTENSIONS = """
 [default]
@@ -34,6 +34,10 @@ exten => slow,1,Ringing()
 exten => _55X,1,Answer()
  same => n,Wait(1000)
 exten => gone,1,Hangup(17)
+exten => relay,1,Answer()
+ same => n,Dial(Local/dave@default)
+exten => dave,1,Answer()
+ same => n,Wait(1000)
 """
 
 Scenario = Callable[[PBX, VirtualClock, list[object]], Awaitable[None]]
@@ -327,3 +331,24 @@ def test_the_callee_transfers_the_caller() -> None:
         assert carol.gone and pbx.bridges == {}
 
     run(scenario, options="t")
+
+
+def test_a_target_reached_through_dial_optimizes_after_the_transfer() -> None:
+    """carol's extension dials dave: once the transfer merged carol's half into the
+    transferee's bridge, the carol pair optimizes away and bob talks to dave directly."""
+
+    async def scenario(pbx: PBX, clock: VirtualClock, seen: list[object]) -> None:
+        alice, bob = named(pbx, "Local/alice", ";2"), named(pbx, "Local/bob", ";1")
+        call = pbx.bridges[alice.bridge_id]
+        dial(alice, "*2relay")
+        await clock.advance(1)
+        assert not of(seen, LocalOptimizationBegan)  # the transfer holds its bridges
+        alice.request_hangup()
+        await clock.advance(1)
+        dave = named(pbx, "Local/dave", ";1")
+        assert set(call.channels) == {bob, dave}
+        assert not any(c.name.startswith("Local/relay") for c in pbx.channels.values())
+        (began,) = of(seen, LocalOptimizationBegan)
+        assert began.one.name.startswith("Local/relay") and began.source.name == dave.name
+
+    run(scenario)
