@@ -7,7 +7,7 @@ times and prints the medians next to the targets and the Asterisk 20.20.1 anchor
 
     .venv/bin/python bench/run.py                  # everything, about 2-3 minutes
     .venv/bin/python bench/run.py --quick          # one short run of each scenario
-    .venv/bin/python bench/run.py --only fanout    # ping | fanout | logins | idle | slow | calls | held
+    .venv/bin/python bench/run.py --only fanout    # ping | fanout | logins | idle | slow | calls | held | client
     .venv/bin/python bench/run.py --markdown BENCHMARKS.md   # also rewrite the results there
 
 All traffic goes to 127.0.0.1. Every wait is bounded in time.
@@ -41,7 +41,7 @@ SOURCE = BENCH / "amiload.c"
 BINARY = BENCH / "amiload"
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 HOST = "127.0.0.1"
-SCENARIOS = ("ping", "fanout", "logins", "idle", "slow", "calls", "held")
+SCENARIOS = ("ping", "fanout", "logins", "idle", "slow", "calls", "held", "client")
 MARK_START = "<!-- bench:results:start -->"
 MARK_END = "<!-- bench:results:end -->"
 
@@ -838,6 +838,33 @@ def report(row: Row, run: int, result: dict[str, object], key: str, count_key: s
     note_cpu(row, result, count_key)
 
 
+def scenario_client(s: Settings) -> list[Row]:
+    """Events parsed per second by AMI clients on one recorded pbxd event stream
+    (bench/client_events.py): pbxd.client against panoramisk, per CPU-second of the client."""
+    events = 50_000 if s.runs == 1 else 200_000
+    command = [s.python, str(BENCH / "client_events.py"), "--events", str(events), "--runs", str(s.runs)]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        row = Row("AMI client: events parsed", "events/s", notes=[f"client_events.py failed: {done.stderr[-300:]}"])
+        return [row]
+    result = json.loads(lines[-1])
+    log(f"  client events: {result}")
+    rates = result["rates"]
+    ours, theirs = rates["pbxd.client (callback)"]["cpu"], rates["panoramisk 1.4 (callback)"]["cpu"]
+    rows = []
+    for name, figures in rates.items():
+        row = Row(f"AMI client {name}, {result['events']:,} pbxd events", "events parsed per CPU-second",
+                  values=list(figures["cpu"]), fmt=rate_fmt)
+        row.notes.append("wall-clock rate " + ", ".join(f"{v:,.0f}/s" for v in figures["wall"]))
+        rows.append(row)
+    ratio = Row("pbxd.client ÷ panoramisk, same stream, same run", "ratio of the rates above",
+                values=[a / b for a, b in zip(ours, theirs, strict=True)], fmt=lambda v: f"{v:.1f}×",
+                target="≥ 3×", check=lambda v: v >= 3)
+    return [*rows, ratio]
+
+
 RUNNERS: dict[str, Callable[[Settings], list[Row]]] = {
     "ping": scenario_ping,
     "fanout": scenario_fanout,
@@ -846,6 +873,7 @@ RUNNERS: dict[str, Callable[[Settings], list[Row]]] = {
     "slow": scenario_slow,
     "calls": scenario_calls,
     "held": scenario_held,
+    "client": scenario_client,
 }
 
 

@@ -12,6 +12,7 @@ from support import REFERENCE_CONF
 from support.server import PbxdProcess
 
 StartPbxd = Callable[..., PbxdProcess]
+pytest_plugins = ["pbxd.testing"]  # the plugin pbxd's entry point registers when installed
 
 
 def copy_conf(source: Path, target: Path) -> Path:

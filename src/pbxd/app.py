@@ -17,7 +17,11 @@ from .pbx.clock import Clock
 from .pbx.core import PBX
 from .pbx.features import Features, load_features
 from .pbx.parking import parking_of
+from .pbx.queues.system import configure as configure_queues
+from .pbx.voicemail import configure as configure_voicemail
+from .sip.setup import attach_peers
 from .techs.local import LocalTechnology
+from .transport.http import HttpManager, start_http
 from .transport.tcp import listen, tls_context
 
 log = logging.getLogger("pbxd")
@@ -36,12 +40,19 @@ class Application:
         self.pbx.dialplan = configuration.dialplan
         self.pbx.sounds_dir = configuration.directories.astdatadir / "sounds"
         self.pbx.allow_system = configuration.allow_system
-        self.pbx.answer_media_wait = 0.5  # as Asterisk's Answer waits for media
         parking_of(self.pbx)  # the parking lot's extensions join the dialplan
         self.pbx.astdb = open_astdb(configuration)
         self.pbx.features = Features(self.pbx, load_features(configuration.directory))
         self.pbx.reloaders["features"] = self._reload_features
+        self.pbx.devices.load_custom()  # Custom: device states kept in the ASTdb
+        attach_peers(self.pbx, configuration.directory, configuration.sip, configuration.iax)
         self.pbx.reloaders["pbx_config"] = self._reload_dialplan
+        self.queues = configure_queues(
+            self.pbx,
+            configuration.directory,
+            configuration.directories.astlogdir,
+            configuration.files.get("queues.conf"),
+        )
         self.manager = Manager(
             configuration.manager,
             self.pbx,
@@ -54,7 +65,11 @@ class Application:
         self.cdr = CdrEngine(
             self.pbx, directories.astlogdir, load_settings(configuration.directory)
         )
+        self.voicemail = configure_voicemail(
+            self.pbx, configuration.directory, directories.astspooldir, quiet=True
+        )
         self.servers: list[asyncio.Server] = []
+        self.http: HttpManager | None = None
         self.stopped = asyncio.Event()
 
     def _reload_dialplan(self) -> str:
@@ -79,6 +94,8 @@ class Application:
         return host, port
 
     async def start(self) -> None:
+        if self.pbx.sip is not None:
+            await self.pbx.sip.start()
         settings = self.manager.settings
         if not settings.enabled:
             log.warning("manager.conf: enabled = no; the manager interface is not started")
@@ -95,6 +112,8 @@ class Application:
                 self.servers.append(
                     await listen(self.manager, settings.tlsbindaddr, settings.tlsport, context)
                 )
+        configuration = self.configuration
+        self.http = await start_http(self.manager, configuration.http, configuration.http_port)
 
     async def stop(self, restart: bool = False) -> None:
         self.pbx.shutdown(restart)
@@ -105,10 +124,20 @@ class Application:
             server.close()
         for server in self.servers:
             await server.wait_closed()
+        if self.http is not None:
+            await self.http.stop()
+        if self.pbx.sip is not None:
+            await self.pbx.sip.stop()
         if self.pbx.astdb is not None:
             self.pbx.astdb.close()
         self.cdr.close()
+        self.queues.close()
         self.stopped.set()
+
+
+#: How long an ASTdb statement waits for a lock another process holds (it runs on the
+#: event loop: a locked file answers with an error rather than stall every session).
+ASTDB_BUSY_TIMEOUT = 0.25
 
 
 def open_astdb(configuration: Configuration) -> AstDB | None:
@@ -116,7 +145,7 @@ def open_astdb(configuration: Configuration) -> AstDB | None:
     path = configuration.directories.astdbdir / "astdb.sqlite3"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return AstDB(path)
+        return AstDB(path, timeout=ASTDB_BUSY_TIMEOUT)
     except (OSError, AstDBError, sqlite3.Error) as exc:
         log.error("ASTdb %s not opened: %s", path, exc)
         return None
@@ -138,6 +167,8 @@ async def serve(configuration: Configuration, ready: str = "") -> None:
     loop = asyncio.get_running_loop()
     app = Application(configuration, loop)
     await app.start()
+    if app.http is not None and app.http.address is not None:
+        print("pbxd: HTTP manager listening on {}:{}".format(*app.http.address), flush=True)
     address = app.ami_address
     if address is not None:
         print(f"pbxd: AMI listening on {address[0]}:{address[1]}", flush=True)

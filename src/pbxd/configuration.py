@@ -11,9 +11,14 @@ from pathlib import Path
 
 from .config.conf import ConfigFile, Problem, load
 from .config.directories import Directories
+from .iax import IaxConfig, load_iax_config
 from .manager.acl import load_named_acls
 from .manager.settings import ManagerSettings, manager_settings
 from .pbx.dialplan import Dialplan
+from .pbx.queues.config import read_queues_conf
+from .pbx.voicemail.settings import load_settings as load_voicemail_settings
+from .sip.config import SipConfig, load_sip_config
+from .transport.http_settings import HttpSettings, http_settings
 
 SECRET_PLACEHOLDER = "@ADMIN_SECRET@"
 
@@ -25,8 +30,12 @@ class Configuration:
     manager: ManagerSettings
     dialplan: Dialplan | None = None
     allow_system: bool = False  # pbxd serve --allow-system: System() may run commands
+    http_port: int | None = None  # pbxd serve --http-port: overrides http.conf's bindport
+    http: HttpSettings = field(default_factory=HttpSettings)
     files: dict[str, ConfigFile] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    sip: SipConfig | None = None  # sip.conf's peers and settings, when there is one
+    iax: IaxConfig | None = None  # iax.conf's peers, when there is one
 
     @property
     def errors(self) -> list[Problem]:
@@ -81,7 +90,19 @@ def load_configuration(
     if extensions is not None:
         dialplan = Dialplan.load(extensions)
         problems.extend(dialplan.problems)
-    return Configuration(root, directories, settings, dialplan, files=files, problems=problems)
+    voicemail_conf = files.get("voicemail.conf")
+    if voicemail_conf is not None:
+        load_voicemail_settings(voicemail_conf, problems)  # its problems, for check-config
+    queues_conf = files.get("queues.conf")
+    if queues_conf is not None:
+        problems.extend(read_queues_conf(queues_conf).problems)
+    sip_conf, iax_conf = files.get("sip.conf"), files.get("iax.conf")
+    return Configuration(
+        root, directories, settings, dialplan, files=files, problems=problems,
+        http=http_settings(files.get("http.conf"), problems),
+        sip=load_sip_config(sip_conf, problems) if sip_conf is not None else None,
+        iax=load_iax_config(iax_conf, problems) if iax_conf is not None else None,
+    )  # fmt: skip
 
 
 def reload_dialplan(configuration: Configuration) -> Dialplan | None:

@@ -54,7 +54,7 @@ class FakeSession:
         self.pushed: list[bytes] = []
         self.flushes = 0
 
-    def push(self, data: bytes) -> None:
+    def receive(self, data: bytes) -> None:
         self.pushed.append(data)
 
     def flush(self) -> None:

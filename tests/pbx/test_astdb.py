@@ -153,3 +153,68 @@ def test_round_trip(tmp_path_factory: pytest.TempPathFactory, entries: dict) -> 
         for (family, key), value in entries.items():
             assert db.get(family, key) == value
         assert len(db.get_tree()) == len(entries)
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+odd = st.text(alphabet="aB_%\\/ é:", min_size=1, max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    entries=st.dictionaries(st.tuples(odd, odd), st.text(max_size=5), max_size=8),
+    family=odd,
+)
+def test_tree_is_exactly_the_family(
+    tmp_path_factory: pytest.TempPathFactory, entries: dict, family: str
+) -> None:
+    """Wildcards and backslashes in names are literal; case folds as SQLite LIKE does
+    (ASCII only); a family is matched whole (``a`` is not ``ab``)."""
+    path = tmp_path_factory.mktemp("db") / "astdb.sqlite3"
+    with AstDB(path) as db:
+        stored: dict[str, str] = {}
+        for (fam, key), value in entries.items():
+            db.put(fam, key, value)
+            stored[f"/{fam}/{key}"] = value
+        want = (f"/{family}/").translate(_ASCII_LOWER)
+        expected = sorted(
+            (key, value)
+            for key, value in stored.items()
+            if (key + "/").translate(_ASCII_LOWER).startswith(want)
+        )
+        assert db.get_tree(family) == expected
+        assert db.delete_tree(family) == len(expected)
+        assert len(db.get_tree()) == len(stored) - len(expected)
+
+
+def test_database_cli(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from pbxd.pbx.core import PBX
+
+    pbx = PBX()
+    assert pbx.cli.run("database show").lines == ["Database unavailable."]
+    pbx.astdb = AstDB(tmp_path / "astdb.sqlite3")
+    try:
+        fill(pbx.astdb)
+        run = pbx.cli.run
+        assert run("database show testfam/sub").lines == [
+            f"{'/testfam/sub/k2':<50}: {'two':<25}",
+            "1 results found.",
+        ]
+        assert run("database show testfam sub").lines == run("database show testfam/sub").lines
+        assert run("database show").lines[-1] == "5 results found."
+        assert run("database showkey k").lines[-1] == "2 results found."
+        assert run("database deltree testfam").lines == ["3 database entries removed."]
+        assert run("database deltree testfam").lines == ["Database entries do not exist."]
+        assert run(
+            "database query \"SELECT key, value FROM astdb WHERE key = '/other/k'\""
+        ).lines == [
+            f"{'key':<5}: {'/other/k':<50}",
+            f"{'value':<5}: {'x':<50}",
+            "",
+        ]
+        assert run('database query "SELECT nonsense FROM nowhere"').lines == []
+        assert "Error executing SQL" in caplog.text
+        assert run("database put a b").lines[0] == "Usage: database put <family> <key> <value>"
+        too_long = run(f"database put {'f' * 200} {'k' * 60} v")
+        assert too_long.lines == ["Failed to update entry"]
+    finally:
+        pbx.astdb.close()

@@ -246,3 +246,22 @@ def test_originate_assigns_channel_ids() -> None:
         assert pbx.channels == {}
 
     run(scenario)
+
+
+def test_answer_can_wait_for_media_as_asterisk_does() -> None:
+    async def scenario() -> None:
+        pbx, clock, seen = make_pbx()
+        pbx.answer_media_wait = 0.5
+        outcome = await originate(pbx, "Local/100@default", Target("Wait", "5"))
+        assert outcome.status == "ANSWER"  # the caller's side knows at once ...
+        two = next(c for c in pbx.channels.values() if c.name.endswith(";2"))
+        await clock.advance(0.4)
+        assert two.application == "Answer"  # ... while the answered side waits for media
+        await clock.advance(0.2)
+        assert two.application == "Wait"
+        kinds = [type(e).__name__ for e in seen]
+        assert kinds.index("DialEnd") < len(kinds) - 1 - kinds[::-1].index("NewExten")
+        await clock.advance(6)
+        assert pbx.channels == {}
+
+    run(scenario)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pbxd.pbx.cli import CliFailure, CliRegistry, ShowUsage
+from pbxd.pbx.cli import CliFailure, CliRegistry, ShowUsage, split_words
 
 
 def make() -> CliRegistry:
@@ -133,3 +133,19 @@ BLACKLIST_CASES = [
 @pytest.mark.parametrize(("line", "blacklisted"), BLACKLIST_CASES)
 def test_blacklist(line: str, blacklisted: bool) -> None:
     assert CliRegistry.blacklisted(line) is blacklisted
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("database put fam key value", ["database", "put", "fam", "key", "value"]),
+        ('database put fam "my key" "a  value"', ["database", "put", "fam", "my key", "a  value"]),
+        ('database query "SELECT 1"', ["database", "query", "SELECT 1"]),
+        ('put "" x', ["put", "", "x"]),
+        (r"put a\ b \\ \"q", ["put", "a b", "\\", '"q']),
+        ('say "unclosed words', ["say", "unclosed words"]),
+        ("  \t spaced   out  ", ["spaced", "out"]),
+    ],
+)
+def test_words_as_asterisk_parses_them(line: str, words: list[str]) -> None:
+    assert split_words(line) == words

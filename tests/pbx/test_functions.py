@@ -80,7 +80,7 @@ class FakePBX:
         return self.custom.get(device, "INVALID")
 
     def set_custom_device_state(self, device: str, state: str) -> None:
-        self.custom[device] = state
+        self.custom[device] = state.upper()
 
     def extension_state(self, exten: str, context: str) -> str:
         return f"{exten}@{context}:0"
@@ -241,8 +241,10 @@ def test_writes(scope: VariableScope) -> None:
     assert read_function(scope, "DB_EXISTS(fam/new)") == "0"
     assert write_function(scope, "DEVICE_STATE(Custom:lamp)", "inuse")
     assert read_function(scope, "DEVICE_STATE(Custom:lamp)") == "INUSE"
-    assert write_function(scope, "DEVICE_STATE(Custom:lamp)", "nonsense")
-    assert scope.pbx.custom["Custom:lamp"] == "UNKNOWN"
+    assert not write_function(scope, "DEVICE_STATE(Custom:lamp)", "nonsense")
+    assert not write_function(scope, "DEVICE_STATE(Custom:)", "INUSE")
+    assert not write_function(scope, "DEVICE_STATE(SIP/alice)", "INUSE")
+    assert scope.pbx.custom["Custom:lamp"] == "INUSE"
 
 
 @pytest.mark.parametrize(

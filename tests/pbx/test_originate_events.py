@@ -52,6 +52,8 @@ def describe(event: object) -> str:
     kind = type(event).__name__
     if isinstance(event, ev.LocalBridge):
         return kind
+    if isinstance(event, ev.DeviceStateChanged):
+        return f"{kind} {event.device}={event.state}"
     snapshot = getattr(event, "channel", None) or getattr(event, "dest", None)
     if snapshot is None:
         return kind
@@ -81,7 +83,9 @@ def test_async_application_call_from_dial_to_hangup() -> None:
             "DialBegin 1",
             "NewExten 2:100,1,Answer",
             "NewState 2",
+            "DeviceStateChanged Local/100@default=INUSE",  # Local devices: every change
             "NewState 1",
+            "DeviceStateChanged Local/100@default=INUSE",
             "NewExten 2:100,2,Wait",  # (Asterisk: ~0.5 s later, after waiting for media)
             "DialEnd 1",
         ]  # and no Newexten for Wait on ;1: it runs outside the dialplan
@@ -92,10 +96,12 @@ def test_async_application_call_from_dial_to_hangup() -> None:
         assert [describe(e) for e in seen] == [
             "HangupRequested 2:0",  # queued by ;1 as it goes
             "HungUp 1:0",
+            "DeviceStateChanged Local/100@default=NOT_INUSE",
             "SoftHangupRequested 2:16",  # the dialplan run on ;2 ended
             "HungUp 2:0",  # where Wait(30) was: priority 2 (checked below)
+            "DeviceStateChanged Local/100@default=NOT_INUSE",
         ]
-        assert seen[-1].channel.priority == 2  # type: ignore[attr-defined]
+        assert seen[-2].channel.priority == 2  # type: ignore[attr-defined]
         assert pbx.channels == {}
 
     run(scenario)
@@ -145,7 +151,9 @@ def test_hangup_of_both_halves_announces_before_destroying() -> None:
             "SoftHangupRequested 1:16",
             "HangupRequested 1:0",
             "HungUp 2:0",
+            "DeviceStateChanged Local/100@default=NOT_INUSE",  # as 13_originate_async shows
             "HungUp 1:0",
+            "DeviceStateChanged Local/100@default=NOT_INUSE",
         ]
 
     run(scenario)

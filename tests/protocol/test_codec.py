@@ -361,3 +361,36 @@ def test_bytes_that_are_not_utf8_survive(value: bytes) -> None:
     assert error is None
     assert encode_message(lines) == data
     assert Message(lines).get("value").encode("utf-8", "surrogateescape") == value.lstrip(b" \t")
+
+
+# -- the client's fast path (messages cut at blank lines) against the line-by-line path -----
+
+_HEADER = st.builds(
+    "{}: {}".format, st.text("abXY-", min_size=1, max_size=6), st.text("a b:é€\t", max_size=8)
+)
+_MESSAGES = st.lists(st.lists(_HEADER, min_size=1, max_size=6), min_size=1, max_size=6)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    messages=_MESSAGES,
+    eol=st.sampled_from([b"\r\n", b"\n"]),
+    extra_blank=st.booleans(),
+    cuts=st.lists(st.integers(min_value=1, max_value=40), max_size=20),
+)
+def test_client_fast_path_agrees_with_the_line_loop(
+    messages: list[list[str]], eol: bytes, extra_blank: bool, cuts: list[int]
+) -> None:
+    """Split anywhere, CRLF or LF, extra blank lines: the client's decoder finds the same
+    messages as the server's line-by-line loop (without the server's empty messages)."""
+    blank = eol * (2 if extra_blank else 1)
+    data = b"".join(eol.join(line.encode() for line in m) + eol + blank for m in messages)
+    expected = [m for m in decode(data, Decoder(None, None, emit_empty=False)) if m[0]]
+    decoder = Decoder(None, None, emit_empty=False, classic_output=True, latin1_fallback=True)
+    assert decode_in_pieces(data, sorted(set(cuts)), decoder) == expected
+
+
+def test_latin1_fallback_only_for_the_message_that_needs_it() -> None:
+    decoder = Decoder(None, None, emit_empty=False, classic_output=True, latin1_fallback=True)
+    data = "Event: A\r\nName: Zoë\r\n\r\n".encode() + b"Event: B\r\nName: Zo\xeb\r\n\r\n"
+    assert decode(data, decoder) == [(["Event: A", "Name: Zoë"], None), (["Event: B", "Name: Zoë"], None)]

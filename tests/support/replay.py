@@ -93,11 +93,14 @@ class Skip:
 
 @dataclass(frozen=True)
 class IgnoreEvent:
-    """Leave out every server event named ``event`` (recorded or sent): a feature not built."""
+    """Leave out every server event named ``event`` (recorded or sent): a feature not built.
+
+    ``scenario`` (an fnmatch pattern) limits it to some recordings."""
 
     issue: int
     reason: str
     event: str
+    scenario: str = "*"
 
     def __str__(self) -> str:
         return f"{self.event} events (issue {self.issue}: {self.reason})"
@@ -166,7 +169,11 @@ class Replay:
         pace: bool | None = None,
     ) -> None:
         self.transcript = transcript
-        self.ignored = {ignore.event.lower() for ignore in ignore_events}
+        self.ignored = {
+            ignore.event.lower()
+            for ignore in ignore_events
+            if fnmatch.fnmatch(transcript.name, ignore.scenario)
+        }
         self.tokens = TokenMap()
         if pace is None:  # calls take time: send as the recorded client did
             pace = any(

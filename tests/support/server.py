@@ -14,6 +14,7 @@ from pathlib import Path
 from . import REPO_ROOT
 
 READY = re.compile(r"^pbxd: AMI listening on (?P<host>[^\s:]+|\[[^\]]+\]):(?P<port>\d+)\s*$")
+HTTP_READY = re.compile(r"^pbxd: HTTP manager listening on (?P<host>\S+):(?P<port>\d+)\s*$")
 
 
 class PbxdStartError(RuntimeError):
@@ -36,6 +37,7 @@ class PbxdProcess:
         self.bind = bind
         self.host = bind
         self.port = 0
+        self.http_port = 0  # the HTTP manager's port, when the configuration enables it
         self.process: subprocess.Popen[bytes] | None = None
         self.stdout_lines: list[str] = []
         self._stderr_path = self.data_dir / "pbxd-stderr.log"
@@ -50,6 +52,7 @@ class PbxdProcess:
             "--data-dir", str(self.data_dir),
             "--ami-port", "0",
             "--ami-bind", self.bind,
+            "--http-port", "0",
             *self.extra_args,
         ]  # fmt: skip
 
@@ -85,6 +88,9 @@ class PbxdProcess:
         for raw in self.process.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             self.stdout_lines.append(line)
+            http = HTTP_READY.match(line)
+            if http:
+                self.http_port = int(http["port"])
             match = READY.match(line)
             if match and not self._ready.is_set():
                 self.host = match["host"].strip("[]")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..pbx import causes
 from ..pbx import events as ev
+from ..pbx.channel import ChannelState
 from ..techs.local import LocalOptimizationBegan, LocalOptimizationEnded
 from .privileges import Privilege
 from .translation import TableTranslator
@@ -22,24 +23,33 @@ DTMF = int(Privilege.DTMF)
 UNKNOWN = "<unknown>"
 
 
+#: "ChannelState: N\r\n...ChannelStateDesc: Text" for each state, indexed by its number.
+_STATE_LINES = tuple(
+    (f"ChannelState: {int(state)}", f"ChannelStateDesc: {state.description}")
+    for state in sorted(ChannelState)
+)
+
+
 def channel_lines(snapshot: ChannelSnapshot, prefix: str = "") -> list[str]:
-    """The standard channel block, optionally prefixed (``Dest``, ``LocalOne`` ...)."""
-    state = snapshot.state
+    """The standard channel block, optionally prefixed (``Dest``, ``LocalOne`` ...).
+
+    The block comes as one string of CRLF-separated lines (one join fewer per event).
+    """
+    state, desc = _STATE_LINES[snapshot.state]
+    caller, connected = snapshot.caller, snapshot.connected
+    if prefix:
+        state, desc = prefix + state, prefix + desc
+    p = prefix
     return [
-        f"{prefix}Channel: {snapshot.name}",
-        f"{prefix}ChannelState: {int(state)}",
-        f"{prefix}ChannelStateDesc: {state.description}",
-        f"{prefix}CallerIDNum: {snapshot.caller.number or UNKNOWN}",
-        f"{prefix}CallerIDName: {snapshot.caller.name or UNKNOWN}",
-        f"{prefix}ConnectedLineNum: {snapshot.connected.number or UNKNOWN}",
-        f"{prefix}ConnectedLineName: {snapshot.connected.name or UNKNOWN}",
-        f"{prefix}Language: {snapshot.language}",
-        f"{prefix}AccountCode: {snapshot.accountcode}",
-        f"{prefix}Context: {snapshot.context}",
-        f"{prefix}Exten: {snapshot.exten}",
-        f"{prefix}Priority: {snapshot.priority}",
-        f"{prefix}Uniqueid: {snapshot.uniqueid}",
-        f"{prefix}Linkedid: {snapshot.linkedid}",
+        f"{p}Channel: {snapshot.name}\r\n{state}\r\n{desc}\r\n"
+        f"{p}CallerIDNum: {caller.number or UNKNOWN}\r\n"
+        f"{p}CallerIDName: {caller.name or UNKNOWN}\r\n"
+        f"{p}ConnectedLineNum: {connected.number or UNKNOWN}\r\n"
+        f"{p}ConnectedLineName: {connected.name or UNKNOWN}\r\n"
+        f"{p}Language: {snapshot.language}\r\n{p}AccountCode: {snapshot.accountcode}\r\n"
+        f"{p}Context: {snapshot.context}\r\n{p}Exten: {snapshot.exten}\r\n"
+        f"{p}Priority: {snapshot.priority}\r\n{p}Uniqueid: {snapshot.uniqueid}\r\n"
+        f"{p}Linkedid: {snapshot.linkedid}"
     ]
 
 
@@ -49,8 +59,8 @@ def bridge_lines(bridge: ev.BridgeSnapshot, prefix: str = "") -> list[str]:
         f"{prefix}BridgeUniqueid: {bridge.uniqueid}",
         f"{prefix}BridgeType: {bridge.type}",
         f"{prefix}BridgeTechnology: {bridge.technology}",
-        f"{prefix}BridgeCreator: {bridge.creator}",
-        f"{prefix}BridgeName: {bridge.name}",
+        f"{prefix}BridgeCreator: {bridge.creator or UNKNOWN}",
+        f"{prefix}BridgeName: {bridge.name or UNKNOWN}",
         f"{prefix}BridgeNumChannels: {bridge.num_channels}",
         f"{prefix}BridgeVideoSourceMode: {bridge.video_source_mode}",
     ]

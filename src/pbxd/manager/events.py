@@ -11,6 +11,9 @@ if TYPE_CHECKING:
     from .session import Session
 
 
+_HEADS: dict[tuple[str, int], str] = {}  # "Event: X\r\nPrivilege: Y\r\n" by (name, class)
+
+
 class AmiEvent:
     """One event as it goes on the wire; ``data`` is shared by every receiving session."""
 
@@ -22,7 +25,12 @@ class AmiEvent:
         self.name = name
         self.privilege = int(privilege)
         self.lines = lines
-        head = f"Event: {name}\r\nPrivilege: {format_mask(privilege)}\r\n"
+        key = (name, self.privilege)
+        head = _HEADS.get(key)
+        if head is None:
+            head = f"Event: {name}\r\nPrivilege: {format_mask(privilege)}\r\n"
+            if len(_HEADS) < 4096:
+                _HEADS[key] = head
         if timestamp is not None:
             head += f"Timestamp: {timestamp:.6f}\r\n"
         body = "\r\n".join(lines)
@@ -50,7 +58,7 @@ class AmiEvent:
         key = name.lower()
         if key == "event":
             return self.name
-        for line in self.lines:
+        for line in "\r\n".join(self.lines).split("\r\n"):  # an item may hold several lines
             head, sep, value = line.partition(":")
             if sep and head.lower() == key:
                 return value.lstrip(" \t")
@@ -90,19 +98,21 @@ class EventHub:
         """Build the event once and hand it to every session that may read it."""
         if self.disabled and name.lower() in self.disabled:
             return None
-        event = self.make(name, privilege, lines)
+        event = AmiEvent(name, privilege, lines, self._clock() if self.timestamps else None)
         self.deliver(event)
         return event
 
     def deliver(self, event: AmiEvent) -> None:
         self.published += 1
+        if not self.receivers:
+            return
         mask = event.privilege
         data = event.data
         for session in tuple(self.receivers):  # a copy: a session may drop out meanwhile
             if session.recv_mask & mask == mask and (
                 session.filters is None or session.filters.allows(event)
             ):
-                session.push(data)
+                session.receive(data)
 
     def watch(self, session: Session) -> None:
         """(Re)consider ``session`` as a receiver after its masks changed."""

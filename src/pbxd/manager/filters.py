@@ -138,6 +138,10 @@ class EventFilters:
         return bool(self.includes or self.excludes)
 
     def allows(self, event: AmiEvent) -> bool:
-        if self.includes and not any(f.matches(event) for f in self.includes):
-            return False
-        return not any(f.matches(event) for f in self.excludes)
+        if self.includes:
+            for each in self.includes:
+                if each.matches(event):
+                    break
+            else:
+                return False
+        return not self.excludes or not any(f.matches(event) for f in self.excludes)

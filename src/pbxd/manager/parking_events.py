@@ -4,11 +4,13 @@ when someone took the call, then the parking fields)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..pbx import parking as pk
 from .channel_events import channel_lines
 from .privileges import Privilege
+from .translation import TableTranslator
 
 if TYPE_CHECKING:
     from .server import Manager
@@ -39,19 +41,15 @@ def parked_call_lines(event: pk.ParkingEvent) -> list[str]:
     return lines
 
 
-class ParkingEventTranslator:
+class ParkingEventTranslator(TableTranslator):
     """Subscribed to the PBX bus next to the channel translator."""
 
     def __init__(self, manager: Manager) -> None:
         self.manager = manager
+        self._table = {kind: self._publisher(name) for kind, name in EVENT_NAMES.items()}
 
-    @property
-    def handles(self) -> frozenset[type]:
-        """The bus event types this translator turns into AMI events."""
-        return frozenset(EVENT_NAMES)
-
-    def __call__(self, event: object) -> None:
-        name = EVENT_NAMES.get(type(event))
-        if name is not None:
-            assert isinstance(event, pk.ParkingEvent)
+    def _publisher(self, name: str) -> Callable[[pk.ParkingEvent], None]:
+        def publish(event: pk.ParkingEvent) -> None:
             self.manager.hub.publish(name, CALL, parked_call_lines(event))
+
+        return publish

@@ -38,8 +38,11 @@ class Response:
     close: bool = False
     classic_output: str | None = None  # AMI 1.0 Command body, ended by --END COMMAND--
     raw_events: tuple[str, ...] = ()  # events rendered by the handler, after ``events``
+    raw_text: str | None = None  # an AMI 1.0 answer sent as is (no Response: header)
 
     def encode(self, action_id: str) -> bytes:
+        if self.raw_text is not None:
+            return self.raw_text.encode("utf-8", "surrogateescape")
         if self.classic_output is not None:
             head = "Response: Follows\r\nPrivilege: Command\r\n"
             if action_id:

@@ -11,13 +11,18 @@ from ..pbx.bus import Reloaded, ShuttingDown
 from .cdr_events import CdrEventTranslator
 from .channel_events import ChannelEventTranslator
 from .classic_events import ClassicEventTranslator
+from .devstate_events import ExtensionStatusTranslator
 from .events import EventHub
 from .parking_events import ParkingEventTranslator
 from .privileges import Privilege
+from .queue_events import QueueEventTranslator
 from .registry import ACTIONS, ActionRegistry, ActionSpec
 from .security import SecurityEvents
 from .session import Link, Session
+from .sip_events import SipEventTranslator
 from .transfer_events import TransferEventTranslator
+from .translation import subscribe
+from .voicemail_events import VoicemailEventTranslator
 
 if TYPE_CHECKING:
     from ..pbx.core import PBX
@@ -49,13 +54,14 @@ class Manager:
         reload_settings: Callable[[], ManagerSettings | None] | None = None,
     ) -> None:
         from . import actions as _actions  # noqa: F401  (registers the built-in actions)
+        from .actions.queues import with_classic
         from .cli_commands import register_cli
 
         self.settings = settings
         self.pbx = pbx
         self.loop = loop
         self.clock = pbx.clock
-        self.actions = actions
+        self.actions = with_classic(actions) if settings.classic else actions
         #: actions by the exact spelling clients send (filled on first use)
         self.action_cache: dict[str, ActionSpec] = {}
         self.hub = EventHub(
@@ -74,8 +80,12 @@ class Manager:
             ParkingEventTranslator(self),
             CdrEventTranslator(self),
             TransferEventTranslator(self),
+            ExtensionStatusTranslator(self),
+            VoicemailEventTranslator(self),
+            QueueEventTranslator(self),
+            SipEventTranslator(self),
         ):
-            pbx.bus.subscribe(subscriber, subscriber.handles)
+            subscribe(pbx.bus, subscriber)
         pbx.reloaders["manager"] = self.reload
         register_cli(self)
 
@@ -101,6 +111,7 @@ class Manager:
         remote: tuple[str, int],
         fd: int = -1,
         transport_name: str = "TCP",
+        banner: bool = True,
     ) -> Session | None:
         """A new connection; None when ``authlimit`` unauthenticated sessions already wait."""
         if self.unauthenticated >= self.settings.authlimit:
@@ -109,18 +120,24 @@ class Manager:
         session = Session(self, link, local, remote, fd, transport_name)
         self.sessions[session.id] = session
         self.unauthenticated += 1
-        session.start()
+        session.start(banner)
         return session
 
+    def adopt(self, session: Session) -> None:
+        """A session made by its transport (HTTP): listed, not counted against authlimit."""
+        self.sessions[session.id] = session
+
     def session_authenticated(self, session: Session) -> None:
-        self.unauthenticated -= 1
+        if session.gated:
+            self.unauthenticated -= 1
 
     def session_closed(self, session: Session) -> None:
         if self.sessions.pop(session.id, None) is None:
             return
         self.hub.forget(session)
         if not session.authenticated:
-            self.unauthenticated -= 1
+            if session.gated:
+                self.unauthenticated -= 1
         elif session.user is not None and session.user.displayconnects:
             log.info("Manager '%s' logged off from %s", session.username, session.remote[0])
 

@@ -8,6 +8,7 @@ wait until the answer is written, so that events caused by an action follow its 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 from collections import deque
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from ..protocol import Message, ServerConnection
+from .privileges import Privilege
 from .response import ActionError, Response, encode_success, error, session_event
 
 if TYPE_CHECKING:
@@ -46,6 +48,8 @@ class Texts:
 
 TEXTS = Texts(PERMISSION_DENIED, ": {name}. Use Action: ListCommands to show available commands.")
 CLASSIC_TEXTS = Texts("Authentication Required", "")
+WAIT_COMPLETED = "Waiting for Event completed."
+WAITED = Response("Success", WAIT_COMPLETED, events=(("WaitEventComplete", ()),))
 
 
 async def refuse(text: str) -> Response:
@@ -66,6 +70,13 @@ class Link(Protocol):
 
 
 class Session:
+    """A manager session on a stream (TCP, TLS, WebSocket): events are written as they come."""
+
+    #: counted against ``authlimit`` while not logged in
+    gated = True
+    #: the event mask of a Login without ``Events:``
+    default_events = int(Privilege.ALL)
+
     __slots__ = (
         "__weakref__",
         "id",
@@ -148,17 +159,23 @@ class Session:
 
     # -- reading -----------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Send the banner and start the clock on logging in."""
-        self.link.write(self.conn.initiate(self.manager.banner_version))
+    def start(self, banner: bool = True) -> None:
+        """Send the banner (unless told not to) and start the clock on logging in."""
+        greeting = self.conn.initiate(self.manager.banner_version)
+        if banner:
+            self.link.write(greeting)
         timeout = self.manager.settings.authtimeout
         if timeout > 0:
             self._auth_timer = self.manager.loop.call_later(timeout, self._auth_timed_out)
 
     def data_received(self, data: bytes) -> None:
+        if not self.closed:
+            self.messages_received(self.conn.receive_data(data))
+
+    def messages_received(self, messages: list[Message]) -> None:
+        """Handle decoded messages in order (queued while an action is still running)."""
         if self.closed:
             return
-        messages = self.conn.receive_data(data)
         if self.busy or self.pending:
             self.pending.extend(messages)
             return
@@ -346,6 +363,9 @@ class Session:
         if self.paused and self.out_size > self.manager.settings.max_queue:
             self.overflow()  # it stopped reading and what waits for it is over the limit
 
+    #: how the event hub hands this session an event it may read
+    receive = push
+
     def send_event(self, name: str, fields: list[tuple[str, str]], action_id: str = "") -> None:
         """An event for this session only (no ``Privilege:``), after anything queued."""
         self.push(session_event(name, action_id, fields).encode("utf-8", "surrogateescape"))
@@ -427,6 +447,19 @@ class Session:
         self.write_perm = int(user.write)
         self.filters = user.filters.copy() if user.filters else None
         self.manager.session_authenticated(self)
+
+    def wait_events(self, timeout: float | None, action_id: str) -> asyncio.Future[Response]:
+        """WaitEvent: answer when an event comes (or after ``timeout`` s; None: no limit)."""
+        waiter: asyncio.Future[None] = self.manager.loop.create_future()
+        self.waiter = waiter
+        return asyncio.ensure_future(self._wait(waiter, timeout))
+
+    async def _wait(self, waiter: asyncio.Future[None], timeout: float | None) -> Response:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(waiter, timeout)
+        self.waiter = None
+        # the events that came follow WaitEventComplete, as Asterisk sends them
+        return WAITED
 
     def set_event_mask(self, mask: int) -> None:
         self.send_events = int(mask)

@@ -9,6 +9,7 @@ surfaces as :class:`AstDBError`.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -21,8 +22,22 @@ _SCHEMA = "CREATE TABLE IF NOT EXISTS astdb(key VARCHAR(256), value VARCHAR(256)
 _TREE_MATCH = "key || '/' LIKE ? ESCAPE '\\'"
 
 
+log = logging.getLogger("pbxd.pbx.astdb")
+
+#: Asterisk keeps ``/family/key`` in a 256-byte buffer: family and key get 253 bytes.
+MAX_FAMILY_KEY = 253
+
+
 class AstDBError(Exception):
     """The database file could not be opened, read or written."""
+
+
+def _full_key(family: str, key: str) -> str | None:
+    """``/family/key``, or None (logged, as Asterisk warns) when it is too long."""
+    if len(family.encode()) + len(key.encode()) + 2 > MAX_FAMILY_KEY + 2:
+        log.warning("Family and key length must be less than %d bytes", MAX_FAMILY_KEY)
+        return None
+    return f"/{family}/{key}"
 
 
 def _like_prefix(prefix: str) -> str:
@@ -67,10 +82,11 @@ class AstDB:
 
     def get(self, family: str, key: str) -> str | None:
         """The value stored under ``/family/key``, or None."""
+        full = _full_key(family, key)
+        if full is None:
+            return None
         with self._guard() as db:
-            row = db.execute(
-                "SELECT value FROM astdb WHERE key = ?", (f"/{family}/{key}",)
-            ).fetchone()
+            row = db.execute("SELECT value FROM astdb WHERE key = ?", (full,)).fetchone()
         return None if row is None else str(row[0])
 
     def exists(self, family: str, key: str) -> bool:
@@ -79,16 +95,19 @@ class AstDB:
 
     def put(self, family: str, key: str, value: str) -> None:
         """Store (or replace) ``/family/key``; durable when this returns."""
+        full = _full_key(family, key)
+        if full is None:
+            raise AstDBError(f"Family and key length must be less than {MAX_FAMILY_KEY} bytes")
         with self._guard() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO astdb (key, value) VALUES (?, ?)",
-                (f"/{family}/{key}", value),
-            )
+            db.execute("INSERT OR REPLACE INTO astdb (key, value) VALUES (?, ?)", (full, value))
 
     def delete(self, family: str, key: str) -> bool:
         """Remove ``/family/key``; False when it was not there."""
+        full = _full_key(family, key)
+        if full is None:
+            return False
         with self._guard() as db:
-            cursor = db.execute("DELETE FROM astdb WHERE key = ?", (f"/{family}/{key}",))
+            cursor = db.execute("DELETE FROM astdb WHERE key = ?", (full,))
         return cursor.rowcount > 0
 
     def delete_tree(self, family: str, subfamily: str | None = None) -> int:
@@ -118,6 +137,23 @@ class AstDB:
                     (_like_prefix(prefix),),
                 ).fetchall()
         return [(str(key), str(value)) for key, value in rows]
+
+    def show_key(self, key: str) -> list[tuple[str, str]]:
+        """``database showkey``: every entry whose key ends in ``/key`` (LIKE, as Asterisk)."""
+        with self._guard() as db:
+            rows = db.execute(
+                "SELECT key, value FROM astdb WHERE key LIKE '%' || '/' || ? ORDER BY key",
+                (key,),
+            ).fetchall()
+        return [(str(k), str(v)) for k, v in rows]
+
+    def query(self, sql: str) -> list[list[tuple[str, object]]]:
+        """``database query``: run one SQL statement; each row as ``(column, value)``."""
+        with self._guard() as db:
+            cursor = db.execute(sql)
+            rows = cursor.fetchall()
+            names = [column[0] for column in cursor.description or ()]
+        return [list(zip(names, row, strict=True)) for row in rows]
 
     def keys(self, family: str) -> list[str]:
         """The distinct next-level key names under ``family`` (which may contain '/').

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from . import causes
 from .channel import ChannelState
@@ -174,8 +174,7 @@ def callerid_merge(name: str, number: str) -> str:
     return name or number
 
 
-@dataclass(frozen=True, slots=True)
-class Cdr:
+class Cdr(NamedTuple):
     """A posted record, every field as the backends see it."""
 
     accountcode: str
@@ -207,45 +206,47 @@ class CdrPosted:
     manager: bool = False
 
 
+_formatted: dict[tuple[int, bool], str] = {}  # the last few seconds formatted
+
+
 def format_time(when: float | None, gmt: bool = False) -> str:
     """``YYYY-MM-DD HH:MM:SS`` in local time (or GMT); "" when there is no time."""
     if when is None:
         return ""
-    return time.strftime(DATE_FORMAT, time.gmtime(when) if gmt else time.localtime(when))
+    key = (int(when), gmt)
+    text = _formatted.get(key)
+    if text is None:
+        if len(_formatted) >= 8:
+            _formatted.clear()
+        text = _formatted[key] = time.strftime(
+            DATE_FORMAT, time.gmtime(key[0]) if gmt else time.localtime(key[0])
+        )
+    return text
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"' if '"' in value else f'"{value}"'
 
 
 def csv_row(cdr: Cdr, settings: Settings) -> str:
     """cdr_csv's line: every text quoted (quotes doubled), numbers bare, no time -> empty."""
-
-    def text(value: str) -> str:
-        return '"' + value.replace('"', '""') + '"'
-
-    def date(value: float | None) -> str:
-        return "" if value is None else text(format_time(value, settings.usegmtime))
-
-    fields = [
-        text(cdr.accountcode),
-        text(cdr.src),
-        text(cdr.dst),
-        text(cdr.dcontext),
-        text(cdr.clid),
-        text(cdr.channel),
-        text(cdr.dstchannel),
-        text(cdr.lastapp),
-        text(cdr.lastdata),
-        date(cdr.start),
-        date(cdr.answer),
-        date(cdr.end),
-        str(cdr.duration),
-        str(cdr.billsec),
-        text(cdr.disposition),
-        text(cdr.amaflags),
-    ]
+    gmt = settings.usegmtime
+    start, answer, end = (
+        "" if when is None else f'"{format_time(when, gmt)}"'
+        for when in (cdr.start, cdr.answer, cdr.end)
+    )
+    texts = [cdr.accountcode, cdr.src, cdr.dst, cdr.dcontext, cdr.clid, cdr.channel]
+    texts += [cdr.dstchannel, cdr.lastapp, cdr.lastdata]
+    head = ",".join([_quoted(value) for value in texts])
+    row = (
+        f"{head},{start},{answer},{end},{cdr.duration},{cdr.billsec},"
+        f"{_quoted(cdr.disposition)},{_quoted(cdr.amaflags)}"
+    )
     if settings.loguniqueid:
-        fields.append(text(cdr.uniqueid))
+        row += "," + _quoted(cdr.uniqueid)
     if settings.loguserfield:
-        fields.append(text(cdr.userfield))
-    return ",".join(fields) + "\n"
+        row += "," + _quoted(cdr.userfield)
+    return row + "\n"
 
 
 #: DIALSTATUS to disposition, as the dial end sets it.
@@ -287,14 +288,18 @@ class CdrEngine:
             BridgeLeft: self._bridge_leave,
             HungUp: self._hung_up,
         }
-        self.unsubscribe = pbx.bus.subscribe(self, self._table)
+        # each handler subscribes to its own event types: no dispatch on every event
+        unsubscribes = (
+            [pbx.bus.subscribe(handler, (kind,)) for kind, handler in self._table.items()]
+            if self.settings.enable
+            else []
+        )
 
-    def __call__(self, event: object) -> None:
-        if not self.settings.enable:
-            return
-        handler = self._table.get(type(event))
-        if handler is not None:
-            handler(event)  # type: ignore[operator]
+        def unsubscribe() -> None:
+            for each in unsubscribes:
+                each()
+
+        self.unsubscribe = unsubscribe
 
     # -- helpers ------------------------------------------------------------------------
 

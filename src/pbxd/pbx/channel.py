@@ -174,6 +174,8 @@ class Channel:
         if state == ChannelState.UP and self.answered_at is None:
             self.answered_at = self.pbx.clock()
         self.publish(NewState(self.snapshot()))
+        if not self.gone:
+            self.pbx.devices.channel_changed(self)
         if self.driver is not None:
             self.driver.state_changed(self)
 

@@ -47,6 +47,33 @@ BLACKLIST: tuple[tuple[str, ...], ...] = (
 )
 
 
+def split_words(line: str) -> list[str]:
+    """The words of a command line as Asterisk's CLI parses them: blanks separate,
+    ``"..."`` keeps blanks in a word, a backslash takes the next character as is."""
+    words: list[str] = []
+    word: list[str] = []
+    quoted = escaped = started = False
+    for char in line:
+        if escaped:
+            word.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = started = True
+        elif char == '"':
+            quoted = not quoted
+            started = True
+        elif char.isspace() and not quoted:
+            if started:
+                words.append("".join(word))
+                word, started = [], False
+        else:
+            word.append(char)
+            started = True
+    if started:
+        words.append("".join(word))
+    return words
+
+
 class CliRegistry:
     def __init__(self) -> None:
         self._commands: dict[tuple[str, ...], CliCommand] = {}
@@ -85,7 +112,7 @@ class CliRegistry:
 
     def run(self, line: str) -> CliResult:
         """Run one command line as the CLI would, output lines included."""
-        words = line.split()
+        words = split_words(line)
         if not words:
             return CliResult(True, [])
         found = self.find(words)

@@ -14,18 +14,22 @@ from .. import __version__
 from . import causes
 from .applications import APPLICATIONS
 from .bus import Bus, Reloaded, ShuttingDown
-from .channel import ChannelState
 from .cli import CliRegistry, ShowUsage
 from .clock import Clock, RealClock
-from .events import DeviceStateChanged, HungUp, NewChannel, VarSet
+from .devicestate import DeviceStates, normalise
+from .events import HungUp, NewChannel, VarSet
+from .hints import FUNCTION_WORDS
 
 if TYPE_CHECKING:
+    from ..iax import IaxConfig
+    from ..sip.service import SipService
     from .astdb import AstDB
     from .bridge import Bridge
     from .channel import Channel
     from .dialplan import Dialplan
     from .features import Features
     from .parking import Parking
+    from .queues import QueueSystem
     from .technology import Technology
 
 log = logging.getLogger("pbxd.pbx")
@@ -54,17 +58,20 @@ class PBX:
         self.applications = APPLICATIONS
         self.technologies: dict[str, Technology] = {}
         self.globals: dict[str, str] = {}
-        self.custom_devices: dict[str, str] = {}
         self.sounds_dir: Path | None = None  # <astdatadir>/sounds, where Playback looks
         self.allow_system = False  # System/TrySystem run commands only when opted in
         self.system_timeout = 30.0  # seconds a System command may take
         self.parking: Parking | None = None  # made on first use (pbx.parking.parking_of)
         self.astdb: AstDB | None = None  # the ASTdb, when the application opens one
         self.features: Features | None = None  # features.conf (pbx.features.features_of)
-        self.answer_media_wait = 0.0  # seconds Answer waits for media (pbxd serve: 0.5)
+        self.answer_media_wait = 0.0  # seconds Answer waits for media (Asterisk: 0.5)
+        self.queues: QueueSystem | None = None  # made on first use (pbx.queues.queues_of)
+        self.sip: SipService | None = None  # chan_sip's work, when there is a sip.conf
+        self.iax: IaxConfig | None = None  # iax.conf's peers (configuration only)
         self._uniqueids = itertools.count(1)
         self.assigned_uniqueids: list[str] = []  # ids the next new channels take, in order
         self._register_cli()
+        self.devices = DeviceStates(self)  # device states, hints and their CLI commands
 
     # -- channels ------------------------------------------------------------------------
 
@@ -103,6 +110,7 @@ class PBX:
         channel.gone = True
         if self.channels.get(channel.name) is channel:
             del self.channels[channel.name]
+        self.devices.channel_changed(channel)
 
     def hangup_all(self, cause: int = causes.NORMAL_CLEARING) -> None:
         for channel in list(self.channels.values()):
@@ -115,24 +123,16 @@ class PBX:
         self.bus.publish(VarSet(None, name, value))
 
     def device_state(self, device: str) -> str:
-        """NOT_INUSE, INUSE, RINGING, ... for a device (``Custom:`` ones as set)."""
-        if device.lower().startswith("custom:"):
-            return self.custom_devices.get(device.lower(), "UNKNOWN")
-        prefix = device + "-" if "/" in device and "@" not in device else device
-        states = [c.state for c in self.channels.values() if c.name.startswith(prefix)]
-        if not states:
-            return "NOT_INUSE" if "/" in device else "UNKNOWN"
-        if any(s == ChannelState.UP for s in states):
-            return "INUSE"
-        if any(s in (ChannelState.RINGING, ChannelState.RING) for s in states):
-            return "RINGING"
-        return "INUSE"
+        """NOT_INUSE, INUSE, RINGING, ... (Asterisk's names) for a device."""
+        return self.devices.state(device)
 
-    def set_custom_device_state(self, device: str, state: str) -> None:
-        key = device.lower()
-        if self.custom_devices.get(key) != state:
-            self.custom_devices[key] = state
-            self.bus.publish(DeviceStateChanged(device, state))
+    def set_custom_device_state(self, device: str, state: str) -> bool:
+        """Set a ``Custom:`` device (kept in the ASTdb); False if it could not be stored."""
+        return self.devices.set_custom(normalise(device)[7:], state)
+
+    def extension_state(self, exten: str, context: str) -> str:
+        """EXTENSION_STATE's word for exten@context (UNKNOWN without a hint)."""
+        return FUNCTION_WORDS.get(self.devices.hints.state(context, exten)[1], "UNKNOWN")
 
     @property
     def version_line(self) -> str:
@@ -160,9 +160,11 @@ class PBX:
         self.bus.publish(ShuttingDown(restart))
 
     def _register_cli(self) -> None:
+        from .astdb_cli import register_cli as register_astdb_cli
         from .cli_commands import register_cli
 
         register_cli(self)
+        register_astdb_cli(self)
         cli = self.cli
 
         @cli.register("core show version", "Display version info")

@@ -353,6 +353,7 @@ class Dialplan:
         self.settings = Settings()
         self.globals: dict[str, str] = {}
         self.problems: list[Problem] = []
+        self.generation = 0  # counts extension changes (hints are taken again after one)
 
     # -- loading ---------------------------------------------------------------------
 
@@ -452,6 +453,7 @@ class Dialplan:
         elif number in found.priorities and not replace:
             raise ExtensionExists(f"{name}@{context} priority {number}")
         found.priorities[number] = step
+        self.generation += 1
         return step
 
     def remove_extension(
@@ -472,11 +474,13 @@ class Dialplan:
             return False
         if priority is None or priority == 0:
             target.extensions.remove(found)
+            self.generation += 1
             return True
         if found.priorities.pop(priority, None) is None:
             return False
         if not found.priorities:
             target.extensions.remove(found)
+        self.generation += 1
         return True
 
     # -- lookups ---------------------------------------------------------------------

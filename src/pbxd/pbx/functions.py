@@ -29,7 +29,9 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .astdb import AstDBError
 from .cdr import FIELDS, WRITABLE_FIELDS
+from .devicestate import parse_state
 
 if TYPE_CHECKING:
     from .expressions import Scope
@@ -698,6 +700,15 @@ def _db_target(scope: Scope, name: str, data: str) -> tuple[Any, str, str] | Non
     return None if astdb is None else (astdb, parts[0], parts[1])
 
 
+def _db_run(name: str, call: Callable[[], Any]) -> tuple[bool, Any]:
+    """``(True, result)`` of an ASTdb call, or ``(False, None)`` with its failure logged."""
+    try:
+        return True, call()
+    except AstDBError as exc:
+        log.error("%s: the ASTdb failed: %s", name, exc)
+        return False, None
+
+
 def _set_result(scope: Scope | None, value: str) -> None:
     if scope is not None and getattr(scope, "channel", None) is not None:
         scope.set_variable("DB_RESULT", value)
@@ -709,7 +720,9 @@ def _db(scope: Scope, name: str, data: str) -> str | None:
     if target is None:
         return None
     astdb, *key = target
-    value = astdb.get(*key)
+    ok, value = _db_run(name, lambda: astdb.get(*key))
+    if not ok:
+        return None
     if value is None:
         log.debug("DB: %s/%s not found in database.", *key)
         return ""
@@ -723,8 +736,7 @@ def _db_write(scope: Scope, name: str, data: str, value: str) -> bool:
     if target is None:
         return False
     astdb, *key = target
-    astdb.put(key[0], key[1], value)
-    return True
+    return _db_run(name, lambda: astdb.put(key[0], key[1], value))[0]
 
 
 @function(
@@ -735,7 +747,9 @@ def _db_exists(scope: Scope, name: str, data: str) -> str | None:
     if target is None:
         return None
     astdb, *key = target
-    value = astdb.get(*key)
+    ok, value = _db_run(name, lambda: astdb.get(*key))
+    if not ok:
+        return None
     if value is None:
         return "0"
     _set_result(scope, value)
@@ -748,11 +762,14 @@ def _db_delete(scope: Scope, name: str, data: str) -> str | None:
     if target is None:
         return None
     astdb, *key = target
-    value = astdb.get(*key)
+    ok, value = _db_run(name, lambda: astdb.get(*key))
+    if not ok:
+        return None
     if value is None:
         log.debug("DB_DELETE: %s/%s could not be retrieved from the database", *key)
         return ""
-    astdb.delete(*key)
+    if not _db_run(name, lambda: astdb.delete(*key))[0]:
+        return None
     return str(value)
 
 
@@ -761,24 +778,11 @@ def _db_keys(scope: Scope, name: str, data: str) -> str | None:
     astdb = _pbx_service(scope, "astdb", name)
     if astdb is None:
         return None
-    return ",".join(key.replace(",", "\\,") for key in astdb.keys(data.strip("/")))
+    ok, keys = _db_run(name, lambda: astdb.keys(data.strip("/")))
+    return ",".join(key.replace(",", "\\,") for key in keys) if ok else None
 
 
 # -- device and extension state --------------------------------------------------------
-
-_DEVICE_STATES = frozenset(
-    [
-        "UNKNOWN",
-        "NOT_INUSE",
-        "INUSE",
-        "BUSY",
-        "INVALID",
-        "UNAVAILABLE",
-        "RINGING",
-        "RINGINUSE",
-        "ONHOLD",
-    ]
-)
 
 
 @function("DEVICE_STATE", "DEVICE_STATE(device)", "Get or Set a device state.")
@@ -792,18 +796,20 @@ def _device_state(scope: Scope, name: str, data: str) -> str | None:
 
 @_device_state.writer
 def _device_state_write(scope: Scope, name: str, data: str, value: str) -> bool:
-    if not data.lower().startswith("custom:"):
+    if data[:7].lower() != "custom:":
         log.warning("The DEVICE_STATE function can only be used to set 'Custom:' device state!")
+        return False
+    if not data[7:]:
+        log.warning("DEVICE_STATE function called with no custom device name!")
+        return False
+    if parse_state(value) == "UNKNOWN":
+        log.error("DEVICE_STATE function given invalid state value '%s'", value)
         return False
     pbx = getattr(scope, "pbx", None)
     if pbx is None or not hasattr(pbx, "set_custom_device_state"):
         log.warning("DEVICE_STATE: no device state service")
         return False
-    state = value.strip().upper()
-    if state not in _DEVICE_STATES:
-        log.warning("DEVICE_STATE: unknown state '%s', using UNKNOWN", value)
-        state = "UNKNOWN"
-    pbx.set_custom_device_state(data, state)
+    pbx.set_custom_device_state(data, value)
     return True
 
 

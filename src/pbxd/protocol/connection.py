@@ -14,6 +14,8 @@ from .errors import ProtocolError
 from .message import Message
 
 BANNER_PREFIX = "Asterisk Call Manager/"
+CLIENT_MAX_LINE = 1 << 20  # a server's line longer than 1 MiB is dropped (bounded memory)
+CLIENT_MAX_LINES = 1 << 20  # lines kept of one message (Command output can be long)
 
 
 class ConnectionState(enum.Enum):
@@ -55,13 +57,20 @@ class ServerConnection:
 
 
 class ClientConnection:
-    """A program's end: reads the banner, then responses and events of any size."""
+    """A program's end: reads the banner, then responses and events (UTF-8, or latin-1 for
+    a message that is not UTF-8), within limits no real server reaches."""
 
     __slots__ = ("state", "decoder", "banner", "_head")
 
     def __init__(self) -> None:
         self.state = ConnectionState.GREETING
-        self.decoder = Decoder(None, None, emit_empty=False, classic_output=True)
+        self.decoder = Decoder(
+            CLIENT_MAX_LINE,
+            CLIENT_MAX_LINES,
+            emit_empty=False,
+            classic_output=True,
+            latin1_fallback=True,
+        )
         self.banner: str | None = None
         self._head = b""
 
@@ -90,7 +99,8 @@ class ClientConnection:
             self.state = ConnectionState.UNAUTH
         return self.decoder.feed(data)
 
-    def send_action(self, action: str, headers: Iterable[tuple[str, str]] = ()) -> bytes:
+    @staticmethod
+    def send_action(action: str, headers: Iterable[tuple[str, str]] = ()) -> bytes:
         """An action's wire bytes: ``Action:`` first, then the given headers in order."""
         return encode_pairs([("Action", action), *headers])
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..pbx import causes
@@ -35,6 +36,7 @@ class LocalPair:
         self.optimized = False
         self.answered = Flag()
         self.task: asyncio.Task[None] | None = None
+        self.on_gone: Callable[[LocalPair], None] | None = None  # both halves are gone
 
     def state_changed(self, channel: Channel) -> None:
         if channel is self.two and channel.state == ChannelState.UP:
@@ -52,20 +54,33 @@ class LocalPair:
     def hangup_requested(self, channel: Channel) -> None:
         self.answered.set()  # a ringing ;1 stops waiting
 
+    @property
+    def in_use(self) -> bool:
+        """Its dialplan side was started and both halves are still there (chan_local's
+        owner plus caretaker thread)."""
+        return self.task is not None and not (self.one.gone or self.two.gone)
+
     def destroyed(self, channel: Channel) -> None:
         """One half is gone: the other gets a hangup queued with its cause (often 0)."""
         other = self.two if channel is self.one else self.one
         if not other.gone:
             other.queue_hangup(channel.hangup_cause)
+        elif self.on_gone is not None:
+            self.on_gone(self)
 
 
 class LocalTechnology:
     name = "Local"
+    #: Local channels set AST_FLAG_DISABLE_DEVSTATE_CACHE: every change is announced
+    uncached_device_state = True
 
     def __init__(self, pbx: PBX) -> None:
         self.pbx = pbx
         self._sequence = itertools.count(1)
         self._optimizations = itertools.count(0)
+        self._pairs: dict[str, set[LocalPair]] = {}  # live pairs by "exten@context"
+        self._targets: dict[str, bool] = {}  # "exten@context" exists? (for one dialplan)
+        self._targets_of: tuple[object, int] | None = None
         pbx.bus.subscribe(self._bridged, (BridgeEntered,))
 
     def _bridged(self, event: BridgeEntered) -> None:
@@ -105,6 +120,45 @@ class LocalTechnology:
         for half in (one, two):
             half.request_hangup(causes.NORMAL_CLEARING)
 
+    def device_state(self, resource: str) -> str:
+        """``Local/exten@context``: INVALID without the extension, INUSE while a call
+        to it runs, else NOT_INUSE."""
+        exten, _, context = resource.partition("/")[0].partition("@")
+        target = f"{exten}@{context or 'default'}"
+        if not self._exists(target, exten, context or "default"):
+            return "INVALID"
+        for pair in self._pairs.get(target, ()):
+            if pair.in_use:
+                return "INUSE"
+        return "NOT_INUSE"
+
+    def _exists(self, target: str, exten: str, context: str) -> bool:
+        """Whether the dialplan has exten@context, remembered until the dialplan changes
+        (a device state is worked out at every state change of every Local channel)."""
+        dialplan = self.pbx.dialplan
+        if dialplan is None:
+            return False
+        seen = self._targets_of
+        if (
+            seen is None
+            or seen[0] is not dialplan
+            or seen[1] != dialplan.generation
+            or len(self._targets) > 4096
+        ):
+            self._targets, self._targets_of = {}, (dialplan, dialplan.generation)
+        found = self._targets.get(target)
+        if found is None:
+            found = self._targets[target] = dialplan.exists(context, exten)
+        return found
+
+    def _forget(self, pair: LocalPair) -> None:
+        key = f"{pair.exten}@{pair.context}"
+        pairs = self._pairs.get(key)
+        if pairs is not None:
+            pairs.discard(pair)
+            if not pairs:
+                del self._pairs[key]
+
     def request(self, resource: str, requestor: Channel | None, caller: Party) -> Channel:
         target, _, options = resource.partition("/")
         exten, _, context = target.partition("@")
@@ -131,6 +185,8 @@ class LocalTechnology:
         )
         pair = LocalPair(one, two, context, exten, "n" in options)
         one.driver = two.driver = pair
+        pair.on_gone = self._forget
+        self._pairs.setdefault(f"{exten}@{context}", set()).add(pair)
         pbx.add_channel(one)
         pbx.add_channel(two)
         return one

@@ -1,5 +1,23 @@
 """Thin action handlers grouped by area; importing this package registers them all."""
 
-from . import bridging, channels, dialplan, login, media, modules, parking, recording, system  # noqa: F401
+from . import (  # noqa: F401
+    astdb,
+    bridging,
+    channels,
+    dialplan,
+    extensions,
+    login,
+    media,
+    modules,
+    parking,
+    peers,
+    recording,
+    system,
+    voicemail,
+)
 
 parking.install()
+
+from . import queues  # noqa: E402
+
+queues.install()

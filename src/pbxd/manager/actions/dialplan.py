@@ -95,6 +95,7 @@ def extension_add(session: Session, message: Message) -> Response:
         return error("That extension and priority already exist at that context")
     except (NoSuchContext, DialplanError):
         return error("Failed to add extension")
+    session.manager.loop.call_soon(session.manager.pbx.devices.hints.refresh)  # after the answer
     return success("Added requested extension")
 
 
@@ -132,4 +133,5 @@ def extension_remove(session: Session, message: Message) -> Response:
         context, exten, int(priority) if priority else None
     ):
         return error("Failed to remove extension")
+    session.manager.loop.call_soon(session.manager.pbx.devices.hints.refresh)  # after the answer
     return success("Removed the requested extension")

@@ -41,11 +41,11 @@ def login(session: Session, message: Message) -> Response | asyncio.Future[Respo
     username = message.get("username")
     session.logged_in(user, username)
     mask = parse_event_mask(message.get("events")) if "events" in message else None
-    session.set_event_mask(int(Privilege.ALL) if mask is None else mask)
+    session.set_event_mask(session.default_events if mask is None else mask)
     manager = session.manager
     if user.displayconnects:
         log.info("Manager '%s' logged on from %s", username, session.remote[0])
-    if session.recv_mask & SYSTEM:
+    if session.send_events & session.read_perm & SYSTEM:
         now = manager.clock()
         pbx = manager.pbx
         session.push(

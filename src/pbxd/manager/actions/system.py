@@ -4,7 +4,6 @@ CoreSettings, CoreStatus, Command and Reload."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import resource
 from datetime import datetime
 
@@ -162,17 +161,7 @@ def wait_event(session: Session, message: Message) -> asyncio.Future[Response]:
         timeout = None
     if timeout is not None and timeout < 0:
         timeout = None
-    waiter: asyncio.Future[None] = session.manager.loop.create_future()
-    session.waiter = waiter
-    return asyncio.ensure_future(_wait(session, waiter, timeout))
-
-
-async def _wait(session: Session, waiter: asyncio.Future[None], timeout: float | None) -> Response:
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(waiter, timeout)
-    session.waiter = None
-    # the events that came follow WaitEventComplete, as Asterisk sends them
-    return Response("Success", "Waiting for Event completed.", events=(("WaitEventComplete", ()),))
+    return session.wait_events(timeout, message.head()[1])
 
 
 @action(

@@ -92,4 +92,15 @@ def split_args(data: str) -> list[str]:
     return args
 
 
-from . import basic, bridging, dial, flow, media, parking, recording, system  # noqa: E402,F401  (registers the built-in applications)
+from . import (  # noqa: E402,F401  (registers the built-in applications)
+    basic,
+    bridging,
+    dial,
+    flow,
+    media,
+    parking,
+    queue,
+    recording,
+    system,
+    voicemail,
+)

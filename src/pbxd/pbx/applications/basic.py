@@ -18,6 +18,8 @@ log = logging.getLogger("pbxd.dialplan")
 
 
 def _seconds(text: str, default: float = 0.0) -> float:
+    if not text:
+        return default
     try:
         return max(float(text), 0.0)
     except ValueError:
@@ -26,9 +28,9 @@ def _seconds(text: str, default: float = 0.0) -> float:
 
 @application("Answer", "Answer a channel if ringing.", "Answer([delay])")
 async def answer(channel: Channel, data: str) -> None:
-    """A ringing channel, once answered, waits for media to flow: ``delay`` ms, at least
-    ``pbx.answer_media_wait`` (half a second in ``pbxd serve``, as Asterisk's Answer; no
-    media frame ends it sooner yet). Meanwhile the caller's side learns of the answer."""
+    """A ringing channel, once answered, waits ``delay`` ms for media to flow, at least
+    ``pbx.answer_media_wait`` seconds (Asterisk waits half a second; pbxd's default is none,
+    see README). Meanwhile the caller's side learns of the answer."""
     delay = _seconds(split_args(data)[0]) / 1000
     ringing = channel.state in (ChannelState.RING, ChannelState.RINGING)
     if channel.state != ChannelState.UP:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
@@ -106,42 +107,39 @@ async def dial(caller: Channel, data: str) -> None:
     caller.set_variable("DIALSTATUS", status)
 
 
-async def _dial(
-    caller: Channel, targets: list[str], timeout: float | None, options: DialOptions
-) -> str:
-    pbx = caller.pbx
-    outbound: list[tuple[Channel, str]] = []
-    for target in targets:
-        tech_name, _, resource = target.partition("/")
-        technology = pbx.technologies.get(tech_name.lower())
-        if technology is None or not resource:
-            log.warning(
-                "Unable to create channel of type '%s' (cause 66 - Channel not implemented)",
-                tech_name,
-            )
-            continue
-        try:
-            channel = technology.request(resource, caller, caller.caller)
-        except ChannelUnavailable as exc:
-            log.warning("Unable to create channel %s: %s", target, exc)
-            continue
-        channel.set_connected(caller.caller.number, caller.caller.name)
-        channel.publish(DialBegin(caller.snapshot(), channel.snapshot(), target))
-        outbound.append((channel, resource))
-    if not outbound:
-        return "CHANUNAVAIL"
-    if options.ringing and caller.state != ChannelState.UP:
-        caller.set_state(ChannelState.RINGING)
-    ringing = _ringing_watch(pbx)
-    for channel, _ in outbound:
-        ringing[channel] = caller
-    calls = {
-        asyncio.ensure_future(pbx.technologies[c.tech.lower()].call(c, timeout or 3600.0)): c
-        for c, _ in outbound
-    }
+def request_leg(caller: Channel, target: str) -> Channel | None:
+    """A new outbound channel for ``Tech/resource`` on the caller's behalf (not yet called);
+    None, logged, when the technology cannot make it."""
+    tech_name, _, resource = target.partition("/")
+    technology = caller.pbx.technologies.get(tech_name.lower())
+    if technology is None or not resource:
+        log.warning(
+            "Unable to create channel of type '%s' (cause 66 - Channel not implemented)",
+            tech_name,
+        )
+        return None
+    try:
+        return technology.request(resource, caller, caller.caller)
+    except ChannelUnavailable as exc:
+        log.warning("Unable to create channel %s: %s", target, exc)
+        return None
+
+
+def place_call(channel: Channel, timeout: float) -> asyncio.Future[str]:
+    """Ring ``channel`` through its technology; the future gives its DIALSTATUS."""
+    technology = channel.pbx.technologies[channel.tech.lower()]
+    return asyncio.ensure_future(technology.call(channel, timeout))
+
+
+async def first_answer(
+    caller: Channel,
+    calls: dict[asyncio.Future[str], Channel],
+    failed: Callable[[Channel, str], None],
+) -> Channel | None:
+    """Until a leg answers (it is returned), every leg failed (each given to ``failed`` with
+    its status) or the caller hung up; legs still ringing are left to the caller of this."""
     watcher = asyncio.ensure_future(wait_for_hangup(caller))
     answered: Channel | None = None
-    statuses: list[str] = []
     pending = set(calls)
     while pending and answered is None:
         done, _ = await asyncio.wait(pending | {watcher}, return_when=asyncio.FIRST_COMPLETED)
@@ -150,26 +148,59 @@ async def _dial(
             break
         for task in done:
             status = task.result()
-            channel = calls[task]
             if status == "ANSWER" and answered is None:
-                answered = channel
+                answered = calls[task]
             else:
-                statuses.append(status)
-                channel.publish(DialEnd(caller.snapshot(), channel.snapshot(), status))
-                channel.request_hangup(FAILURE_CAUSES.get(status, causes.NORMAL_CLEARING))
-                pbx.destroy_channel(channel)
+                failed(calls[task], status)
     watcher.cancel()
     for task in pending:
         task.cancel()
-    for channel, _ in outbound:
+    return answered
+
+
+def end_leg(caller: Channel, channel: Channel, status: str, cause: int) -> None:
+    """A leg that did not (or may no longer) connect: its DialEnd, then it hangs up."""
+    channel.publish(DialEnd(caller.snapshot(), channel.snapshot(), status))
+    channel.request_hangup(cause)
+    caller.pbx.destroy_channel(channel)
+
+
+async def _dial(
+    caller: Channel, targets: list[str], timeout: float | None, options: DialOptions
+) -> str:
+    outbound: list[Channel] = []
+    for target in targets:
+        channel = request_leg(caller, target)
+        if channel is None:
+            continue
+        channel.set_connected(caller.caller.number, caller.caller.name)
+        channel.publish(DialBegin(caller.snapshot(), channel.snapshot(), target))
+        outbound.append(channel)
+    if not outbound:
+        return "CHANUNAVAIL"
+    if options.ringing and caller.state != ChannelState.UP:
+        caller.set_state(ChannelState.RINGING)
+    ringing = _ringing_watch(caller.pbx)
+    for channel in outbound:
+        ringing[channel] = caller
+    calls = {place_call(channel, timeout or 3600.0): channel for channel in outbound}
+    statuses: list[str] = []
+
+    def failed(channel: Channel, status: str) -> None:
+        statuses.append(status)
+        end_leg(caller, channel, status, FAILURE_CAUSES.get(status, causes.NORMAL_CLEARING))
+
+    answered = await first_answer(caller, calls, failed)
+    for channel in outbound:
         ringing.pop(channel, None)
-    for channel, _ in outbound:
+    for channel in outbound:
         if channel is not answered and not channel.gone:
-            channel.publish(DialEnd(caller.snapshot(), channel.snapshot(), "CANCEL"))
-            channel.request_hangup(
-                causes.ANSWERED_ELSEWHERE if answered else causes.NORMAL_CLEARING
+            end_leg(
+                caller,
+                channel,
+                "CANCEL",
+                causes.ANSWERED_ELSEWHERE if answered else causes.NORMAL_CLEARING,
             )
-            pbx.destroy_channel(channel)
     if answered is None:
         if caller.hangup_requested:
             return "CANCEL"
@@ -185,7 +216,7 @@ async def _dial(
         outcome = await _run_subroutine(answered, options.subroutine)
         if outcome is not None:
             answered.request_hangup(causes.NORMAL_CLEARING)
-            pbx.destroy_channel(answered)
+            caller.pbx.destroy_channel(answered)
             if outcome.startswith("GOTO:"):
                 goto(caller, *_place(outcome[5:], caller))
             elif outcome in FAILURE_CAUSES or outcome == "ABORT":
@@ -198,10 +229,10 @@ async def _dial(
         return "ANSWER"
     if options.callee_after is not None:
         goto(answered, *_place(options.callee_after, caller))
-    features = features_of(pbx)
+    features = features_of(caller.pbx)
     features.allow(caller, options.caller_features)
     features.allow(answered, options.callee_features)
-    await _bridge(caller, answered, options)
+    await bridge_call(caller, answered, options.limit)
     taken = caller.interrupted.is_set() or caller.diversion is not None
     if not options.go_on and not caller.hangup_requested and not taken:
         caller.request_hangup(answered.hangup_cause or causes.NORMAL_CLEARING)
@@ -252,28 +283,43 @@ def _ringing_watch(pbx: PBX) -> WeakKeyDictionary[Channel, Channel]:
     return watch
 
 
-async def _bridge(caller: Channel, callee: Channel, options: DialOptions) -> None:
-    """Both in one bridge; the caller stays bridged (following moves, as in a transfer) until it
-    hangs up, is taken elsewhere, the bridge dissolves or the time limit. The callee is in the
-    bridge on its own: when it leaves, it is hung up unless it was taken elsewhere."""
+async def bridge_call(
+    caller: Channel,
+    callee: Channel,
+    limit: float | None = None,
+    *,
+    callee_first: bool = False,
+    bridged: Callable[[], None] | None = None,
+) -> str:
+    """Both in one bridge; the caller stays bridged (following moves, as in a transfer) until
+    it hangs up, is taken elsewhere, the bridge dissolves or the time ``limit``. The callee is
+    in the bridge on its own: when it leaves, it is hung up unless it was taken elsewhere.
+
+    Returns who ended it by hanging up, ``caller`` or ``callee``; "" otherwise (taken
+    elsewhere, or the time limit). ``bridged`` runs once both are in the bridge.
+    """
     pbx = caller.pbx
     bridge = Bridge(pbx)
-    bridge.join(caller)
-    bridge.join(callee)
+    for party in (callee, caller) if callee_first else (caller, callee):
+        bridge.join(party)
+    if bridged is not None:
+        bridged()
     asyncio.ensure_future(run_imparted(callee))
     timer = None
-    if options.limit:
+    if limit:
 
         def time_up() -> None:
             current = pbx.bridges.get(caller.bridge_id)
             if current is not None:
                 current.dissolve()
 
-        timer = pbx.clock.call_later(options.limit, time_up)
+        timer = pbx.clock.call_later(limit, time_up)
     try:
         await stay_bridged(caller)
     finally:
         if timer is not None:
             timer.cancel()
+    ender = "caller" if caller.hangup_requested else "callee" if callee.hangup_requested else ""
     started = callee.answered_at or pbx.clock()
     caller.set_variable("ANSWEREDTIME", str(int(pbx.clock() - started)))
+    return ender
