@@ -102,7 +102,7 @@ def test_atxfer_completes_when_the_transferer_hangs_up(tmp_path: Path) -> None:
                 Action="Originate", Channel="Local/alice@default", Application="Wait", Data="1000"
             )
             assert answer.success
-            await clock.advance(0.1)
+            await clock.advance(1)  # Answer waits half a second for media
             pbx = app.pbx
             alice = next(
                 c
@@ -204,5 +204,56 @@ def test_errors_in_asterisks_words(
             await clock.advance(0.1)  # digits on a channel in no bridge: nothing happens
             assert name in app.pbx.channels
             ami.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
+
+
+def test_the_demo_configuration_transfers_as_the_readme_says(tmp_path: Path) -> None:
+    """`make run`'s configuration: extension 800 dials 100 with Tt; Atxfer its caller to 600."""
+    from pbxd.configuration import prepare_default
+
+    etc, secret = prepare_default(tmp_path)
+
+    async def scenario() -> None:
+        clock = VirtualClock()
+        async with running_pbxd(etc, tmp_path / "data", clock=clock) as app:
+            assert app.ami_address is not None
+            reader, writer = await asyncio.open_connection(*app.ami_address)
+            await reader.readline()
+
+            async def ask(text: str) -> str:
+                writer.write(text.encode() + b"\r\n\r\n")
+                return (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)).decode()
+
+            await ask(f"Action: Login\r\nUsername: admin\r\nSecret: {secret}\r\nEvents: off")
+            await ask(
+                "Action: Originate\r\nChannel: Local/800@default\r\nApplication: Wait\r\nData: 60"
+            )
+            await clock.advance(1)
+            pbx = app.pbx
+            caller = next(
+                c
+                for c in pbx.channels.values()
+                if c.name.startswith("Local/800@") and c.name.endswith(";2")
+            )
+            answer = await ask(
+                f"Action: Atxfer\r\nChannel: {caller.name}\r\nExten: 600\r\nContext: default"
+            )
+            assert "Atxfer successfully queued" in answer
+            await clock.advance(1)
+            assert "Response: Success" in await ask(f"Action: Hangup\r\nChannel: {caller.name}")
+            await clock.advance(1)
+            hundred = next(
+                c
+                for c in pbx.channels.values()
+                if c.name.startswith("Local/100@") and c.name.endswith(";1")
+            )
+            six = next(
+                c
+                for c in pbx.channels.values()
+                if c.name.startswith("Local/600@") and c.name.endswith(";1")
+            )
+            assert hundred.bridge_id and hundred.bridge_id == six.bridge_id
+            writer.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 20))

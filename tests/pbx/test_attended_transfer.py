@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pbxd.config.conf import loads
 from pbxd.pbx import events as ev
@@ -16,7 +18,7 @@ from pbxd.pbx.dialplan import Dialplan
 from pbxd.pbx.features import FeatureConfig, Features, load_features, receive_dtmf
 from pbxd.pbx.originate import Target, originate
 from pbxd.pbx.transfer_events import AttendedTransferred, BlindTransferred, Held, Unheld
-from pbxd.techs.local import LocalTechnology
+from pbxd.techs.local import LocalOptimizationBegan, LocalTechnology
 
 EXTENSIONS = """
 [default]
@@ -32,13 +34,22 @@ exten => slow,1,Ringing()
 exten => _55X,1,Answer()
  same => n,Wait(1000)
 exten => gone,1,Hangup(17)
+exten => relay,1,Answer()
+ same => n,Dial(Local/dave@default)
+exten => dave,1,Answer()
+ same => n,Wait(1000)
 """
 
 Scenario = Callable[[PBX, VirtualClock, list[object]], Awaitable[None]]
 
 
 def run(scenario: Scenario, options: str = "T", config: FeatureConfig | None = None) -> None:
+    errors: list[object] = []
+
     async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(
+            lambda loop, context: errors.append(context)
+        )
         clock = VirtualClock()
         pbx = PBX(clock)
         pbx.technologies["local"] = LocalTechnology(pbx)
@@ -54,6 +65,7 @@ def run(scenario: Scenario, options: str = "T", config: FeatureConfig | None = N
         assert pbx.channels == {} and pbx.bridges == {}
 
     asyncio.run(asyncio.wait_for(main(), 10))
+    assert errors == []
 
 
 def named(pbx: PBX, prefix: str, suffix: str) -> Channel:
@@ -282,3 +294,61 @@ def test_dial_reports_a_ringing_callee() -> None:
         assert of(seen, ev.DialEnd)[0].status == "NOANSWER"
 
     asyncio.run(asyncio.wait_for(main(), 10))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(min_size=0, max_size=12))
+def test_any_digits_leave_the_call_whole(digits: str) -> None:
+    """Whatever a transferer dials, nothing breaks and every channel ends cleanly."""
+
+    async def scenario(pbx: PBX, clock: VirtualClock, seen: list[object]) -> None:
+        alice = named(pbx, "Local/alice", ";2")
+        dial(alice, "*2" + digits)
+        await clock.advance(20)
+        dial(alice, "*1")
+        await clock.advance(1)
+
+    run(scenario)
+
+
+def test_the_callee_transfers_the_caller() -> None:
+    async def scenario(pbx: PBX, clock: VirtualClock, seen: list[object]) -> None:
+        alice, bob = named(pbx, "Local/alice", ";2"), named(pbx, "Local/bob", ";1")
+        call = pbx.bridges[alice.bridge_id]
+        dial(bob, "*2carol")
+        await clock.advance(1)
+        carol = named(pbx, "Local/carol", ";1")
+        assert bob.bridge_id == carol.bridge_id and call.channels == [alice]
+        bob.request_hangup()
+        await clock.advance(0.1)
+        assert bob.gone and set(call.channels) == {alice, carol}
+        (done,) = of(seen, AttendedTransferred)
+        assert done.transferee.name == alice.name and done.result == "Success"
+        await clock.advance(50)
+        assert not alice.gone and not carol.gone  # Dial's caller talks on with the target
+        alice.request_hangup()
+        await clock.advance(0.1)
+        assert carol.gone and pbx.bridges == {}
+
+    run(scenario, options="t")
+
+
+def test_a_target_reached_through_dial_optimizes_after_the_transfer() -> None:
+    """carol's extension dials dave: once the transfer merged carol's half into the
+    transferee's bridge, the carol pair optimizes away and bob talks to dave directly."""
+
+    async def scenario(pbx: PBX, clock: VirtualClock, seen: list[object]) -> None:
+        alice, bob = named(pbx, "Local/alice", ";2"), named(pbx, "Local/bob", ";1")
+        call = pbx.bridges[alice.bridge_id]
+        dial(alice, "*2relay")
+        await clock.advance(1)
+        assert not of(seen, LocalOptimizationBegan)  # the transfer holds its bridges
+        alice.request_hangup()
+        await clock.advance(1)
+        dave = named(pbx, "Local/dave", ";1")
+        assert set(call.channels) == {bob, dave}
+        assert not any(c.name.startswith("Local/relay") for c in pbx.channels.values())
+        (began,) = of(seen, LocalOptimizationBegan)
+        assert began.one.name.startswith("Local/relay") and began.source.name == dave.name
+
+    run(scenario)

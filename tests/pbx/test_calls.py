@@ -224,3 +224,44 @@ def test_h_extension_runs_after_hangup() -> None:
         assert pbx.channels == {}
 
     run(scenario)
+
+
+def test_originate_assigns_channel_ids() -> None:
+    async def scenario() -> None:
+        pbx, clock, seen = make_pbx()
+        outcome = await originate(pbx, "Local/100@default", Target("Wait", "5"), channel_id="abc")
+        assert outcome.status == "ANSWER"
+        one, two = (pbx.channels[n] for n in sorted(pbx.channels))
+        assert (one.uniqueid, two.uniqueid) == ("abc", "abc;2")
+        assert one.linkedid == two.linkedid == "abc"
+        again = await originate(pbx, "Local/100@default", Target("Wait", "5"), channel_id="abc")
+        assert again.status == "CHANUNAVAIL" and len(pbx.channels) == 2  # the id is taken
+        other = await originate(
+            pbx, "Local/100@default", Target("Wait", "5"), channel_id="x", other_channel_id="y"
+        )
+        assert other.status == "ANSWER" and pbx.find_channel("y") is not None
+        later = await originate(pbx, "Local/100@default", Target("Wait", "5"))
+        assert later.channel is not None and later.channel.uniqueid not in ("abc", "x", "y")
+        await clock.advance(6)
+        assert pbx.channels == {}
+
+    run(scenario)
+
+
+def test_answer_can_wait_for_media_as_asterisk_does() -> None:
+    async def scenario() -> None:
+        pbx, clock, seen = make_pbx()
+        pbx.answer_media_wait = 0.5
+        outcome = await originate(pbx, "Local/100@default", Target("Wait", "5"))
+        assert outcome.status == "ANSWER"  # the caller's side knows at once ...
+        two = next(c for c in pbx.channels.values() if c.name.endswith(";2"))
+        await clock.advance(0.4)
+        assert two.application == "Answer"  # ... while the answered side waits for media
+        await clock.advance(0.2)
+        assert two.application == "Wait"
+        kinds = [type(e).__name__ for e in seen]
+        assert kinds.index("DialEnd") < len(kinds) - 1 - kinds[::-1].index("NewExten")
+        await clock.advance(6)
+        assert pbx.channels == {}
+
+    run(scenario)

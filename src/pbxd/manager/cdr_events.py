@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..pbx import recording as rec
 from ..pbx.cdr import CdrPosted, format_time
-from .channel_events import channel_lines
+from .channel_events import channel_lines, channelvar_lines
 from .privileges import Privilege
 from .translation import TableTranslator
 
@@ -37,21 +37,10 @@ class CdrEventTranslator(TableTranslator):
             rec.MixMonitorMuted: self._mute,  # type: ignore[dict-item]
         }
 
-    def _channelvars(self, snapshot: ChannelSnapshot) -> list[str]:
-        names = self.manager.settings.channelvars
-        channel = self.manager.pbx.channels.get(snapshot.name) if names else None
-        if channel is None:
-            return []
-        lines = []
-        for name in names:
-            value = channel.get_variable(name)
-            lines.append(f"ChanVariable: {name}={value if value is not None else ''}")
-        return lines
-
     def _channel_event(self, name: str) -> Callable[[object], None]:
         def publish(event: object) -> None:
             snapshot: ChannelSnapshot = event.channel  # type: ignore[attr-defined]
-            lines = channel_lines(snapshot) + self._channelvars(snapshot)
+            lines = channel_lines(snapshot) + channelvar_lines(self.manager, snapshot)
             self.manager.hub.publish(name, CALL, lines)
 
         return publish
@@ -61,7 +50,8 @@ class CdrEventTranslator(TableTranslator):
             f"Direction: {event.direction}",
             f"State: {1 if event.state else 0}",
         ]
-        self.manager.hub.publish("MixMonitorMute", CALL, lines + self._channelvars(event.channel))
+        lines += channelvar_lines(self.manager, event.channel)
+        self.manager.hub.publish("MixMonitorMute", CALL, lines)
 
     def _cdr(self, event: CdrPosted) -> None:
         if not event.manager:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ..pbx import causes
 from ..pbx import events as ev
 from ..pbx.channel import ChannelState
+from ..techs.local import LocalOptimizationBegan, LocalOptimizationEnded
 from .privileges import Privilege
 from .translation import TableTranslator
 
@@ -65,6 +66,19 @@ def bridge_lines(bridge: ev.BridgeSnapshot, prefix: str = "") -> list[str]:
     ]
 
 
+def channelvar_lines(manager: Manager, snapshot: ChannelSnapshot) -> list[str]:
+    """``ChanVariable: name=value`` for each of manager.conf's ``channelvars``."""
+    names = manager.settings.channelvars
+    channel = manager.pbx.channels.get(snapshot.name) if names else None
+    if channel is None:
+        return []
+    lines = []
+    for name in names:
+        value = channel.get_variable(name)
+        lines.append(f"ChanVariable: {name}={value if value is not None else ''}")
+    return lines
+
+
 class ChannelEventTranslator(TableTranslator):
     """Subscribed to the PBX bus; publishes the AMI form of each event it knows."""
 
@@ -84,6 +98,8 @@ class ChannelEventTranslator(TableTranslator):
             ev.DialState: self._dial("DialState"),
             ev.DialEnd: self._dial("DialEnd"),
             ev.LocalBridge: self._local_bridge,
+            LocalOptimizationBegan: self._local_optimization_began,
+            LocalOptimizationEnded: self._local_optimization_ended,
             ev.BridgeCreated: self._bridge("BridgeCreate"),
             ev.BridgeDestroyed: self._bridge("BridgeDestroy"),
             ev.BridgeEntered: self._bridge_member("BridgeEnter"),
@@ -97,18 +113,8 @@ class ChannelEventTranslator(TableTranslator):
         self, name: str, privilege: int, lines: list[str], snapshot: ChannelSnapshot | None = None
     ) -> None:
         if snapshot is not None and self.manager.settings.channelvars:
-            lines = lines + self._channelvars(snapshot)
+            lines = lines + channelvar_lines(self.manager, snapshot)
         self.manager.hub.publish(name, privilege, lines)
-
-    def _channelvars(self, snapshot: ChannelSnapshot) -> list[str]:
-        channel = self.manager.pbx.channels.get(snapshot.name)
-        if channel is None:
-            return []
-        lines = []
-        for name in self.manager.settings.channelvars:
-            value = channel.get_variable(name)
-            lines.append(f"ChanVariable: {name}={value if value is not None else ''}")
-        return lines
 
     def _newchannel(self, event: ev.NewChannel) -> None:  # type: ignore[override]
         self._publish("Newchannel", CALL, channel_lines(event.channel), event.channel)
@@ -182,6 +188,18 @@ class ChannelEventTranslator(TableTranslator):
             f"LocalOptimization: {'Yes' if event.optimization else 'No'}",
         ]
         self._publish("LocalBridge", CALL, lines)
+
+    def _local_optimization_began(self, event: LocalOptimizationBegan) -> None:
+        lines = channel_lines(event.one, "LocalOne") + channel_lines(event.two, "LocalTwo")
+        if event.source is not None:
+            lines += channel_lines(event.source, "Source")
+        lines += [f"DestUniqueId: {event.dest_uniqueid}", f"Id: {event.id}"]
+        self._publish("LocalOptimizationBegin", CALL, lines)
+
+    def _local_optimization_ended(self, event: LocalOptimizationEnded) -> None:
+        lines = channel_lines(event.one, "LocalOne") + channel_lines(event.two, "LocalTwo")
+        lines += [f"Success: {'Yes' if event.success else 'No'}", f"Id: {event.id}"]
+        self._publish("LocalOptimizationEnd", CALL, lines)
 
     def _bridge(self, name: str) -> Callable[[object], None]:
         def publish(event: object) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..pbx import transfer_events as te
-from .channel_events import bridge_lines, channel_lines
+from .channel_events import bridge_lines, channel_lines, channelvar_lines
 from .privileges import Privilege
 from .translation import TableTranslator
 
@@ -66,13 +66,14 @@ class TransferEventTranslator(TableTranslator):
         }
 
     def _held(self, event: te.Held) -> None:
-        lines = channel_lines(event.channel)
+        lines = channel_lines(event.channel) + channelvar_lines(self.manager, event.channel)
         if event.music_class:
             lines.append(f"MusicClass: {event.music_class}")
         self.manager.hub.publish("Hold", CALL, lines)
 
     def _unheld(self, event: te.Unheld) -> None:
-        self.manager.hub.publish("Unhold", CALL, channel_lines(event.channel))
+        lines = channel_lines(event.channel) + channelvar_lines(self.manager, event.channel)
+        self.manager.hub.publish("Unhold", CALL, lines)
 
     def _attended(self, event: te.AttendedTransferred) -> None:
         self.manager.hub.publish("AttendedTransfer", CALL, attended_transfer_lines(event))

@@ -64,17 +64,24 @@ class PBX:
         self.parking: Parking | None = None  # made on first use (pbx.parking.parking_of)
         self.astdb: AstDB | None = None  # the ASTdb, when the application opens one
         self.features: Features | None = None  # features.conf (pbx.features.features_of)
+        self.answer_media_wait = 0.0  # seconds Answer waits for media (Asterisk: 0.5)
         self.queues: QueueSystem | None = None  # made on first use (pbx.queues.queues_of)
         self.sip: SipService | None = None  # chan_sip's work, when there is a sip.conf
         self.iax: IaxConfig | None = None  # iax.conf's peers (configuration only)
         self._uniqueids = itertools.count(1)
+        self.assigned_uniqueids: list[str] = []  # ids the next new channels take, in order
         self._register_cli()
         self.devices = DeviceStates(self)  # device states, hints and their CLI commands
 
     # -- channels ------------------------------------------------------------------------
 
     def new_uniqueid(self) -> str:
-        """``<epoch>.<sequence>``, as Asterisk forms Uniqueid (and Linkedid)."""
+        """``<epoch>.<sequence>``, as Asterisk forms Uniqueid (and Linkedid); or the next of
+        the ids a requester assigned (Originate's ChannelId)."""
+        if self.assigned_uniqueids:
+            assigned = self.assigned_uniqueids.pop(0)
+            if assigned:
+                return assigned
         return f"{int(self.clock())}.{next(self._uniqueids)}"
 
     def add_channel(self, channel: Channel) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import causes
@@ -186,7 +187,9 @@ async def _end_run(channel: Channel) -> None:
     channel.pbx.destroy_channel(channel)
 
 
-async def execute(channel: Channel) -> None:
+async def execute(channel: Channel, done: Callable[[], bool] | None = None) -> None:
+    """Run the channel's dialplan until it hangs up, runs off the end, or ``done()`` (a
+    subroutine Dial's U() runs returned)."""
     pbx = channel.pbx
     dialplan = pbx.dialplan
     if dialplan is None:
@@ -194,7 +197,7 @@ async def execute(channel: Channel) -> None:
     for step_count in range(MAX_STEPS):
         if step_count % YIELD_EVERY == YIELD_EVERY - 1:
             await asyncio.sleep(0)  # a tight Goto loop must not starve other calls
-        if channel.hangup_requested:
+        if channel.hangup_requested or (done is not None and done()):
             return
         step = dialplan.find(
             channel.context, channel.exten, channel.priority, channel.caller.number

@@ -54,18 +54,32 @@ async def originate(
     caller: Party = NOBODY,
     variables: Sequence[tuple[str, str]] = (),
     account: str = "",
+    channel_id: str = "",
+    other_channel_id: str = "",
 ) -> Outcome:
-    """Ring ``dest`` (``Tech/resource``); on answer start ``target`` and return at once."""
+    """Ring ``dest`` (``Tech/resource``); on answer start ``target`` and return at once.
+
+    ``channel_id`` is the new channel's Uniqueid (and Linkedid); a Local pair's ;2 takes
+    ``other_channel_id``, else ``<channel_id>;2``, as Asterisk assigns them."""
     tech_name, _, resource = dest.partition("/")
     technology = pbx.technologies.get(tech_name.lower())
     if technology is None or not resource:
         log.warning("No such channel type '%s' (in %s)", tech_name, dest)
         return Outcome("CHANUNAVAIL", 0, None)
+    second = other_channel_id or (channel_id + ";2" if channel_id else "")
+    ids = [channel_id, second] if second else []
+    for uniqueid in ids:
+        if uniqueid and pbx.find_channel(uniqueid) is not None:
+            log.error("Channel Unique ID '%s' already in use", uniqueid)
+            return Outcome("CHANUNAVAIL", 0, None)
+    pbx.assigned_uniqueids[:] = ids
     try:
         channel = technology.request(resource, None, NOBODY)
     except ChannelUnavailable as exc:
         log.warning("Unable to request channel %s: %s", dest, exc)
         return Outcome("CHANUNAVAIL", 0, None)
+    finally:
+        pbx.assigned_uniqueids.clear()
     # While it rings, the outgoing channel shows what Asterisk's dialing code gives it.
     channel.application, channel.data = DIALING_APP, DIALING_DATA
     channel.publish(NewExten(channel.snapshot(), DIALING_APP, DIALING_DATA))

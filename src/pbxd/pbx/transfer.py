@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from . import causes
 from .bridge import Bridge, run_imparted
+from .channel import NOBODY
 from .flag import Flag, wait_any
 from .technology import ChannelUnavailable
 from .transfer_events import AttendedTransferred, Held, Unheld
@@ -100,9 +101,7 @@ class AttendedTransfer:
         if technology is None:
             return None
         try:
-            target = technology.request(
-                f"{self.exten}@{self.context}", transferer, transferer.caller
-            )
+            target = technology.request(f"{self.exten}@{self.context}", transferer, NOBODY)
         except ChannelUnavailable as exc:
             log.error(
                 "Channel %s: Unable to request outbound channel for attended transfer target (%s).",

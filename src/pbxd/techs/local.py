@@ -2,8 +2,11 @@
 
 ``Local/exten@context`` gives ;1 to whoever asked for it; calling it starts the dialplan at
 exten@context on ;2. An answer on ;2 answers ;1; a hangup on either side hangs up the other.
-``/n`` keeps the pair in the call (no optimization away). A pair bridged with channels
-that carry audio passes it through (``provide_media``); otherwise it has no media at all.
+Once both halves are in two-party bridges the pair optimizes itself away, as Asterisk's
+does: the party bridged with ;2 takes ;1's place and both halves hang up
+(LocalOptimizationBegin/End). ``/n`` keeps the pair in the call. A pair bridged with
+channels that carry audio passes it through (``provide_media``) while it is there;
+otherwise it has no media at all.
 """
 
 from __future__ import annotations
@@ -11,17 +14,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..pbx import causes
 from ..pbx.channel import NOBODY, Channel, ChannelState, Party
 from ..pbx.engine import run_dialplan
-from ..pbx.events import ConnectedLineChanged, LocalBridge
+from ..pbx.events import BridgeEntered, ConnectedLineChanged, LocalBridge
 from ..pbx.flag import Flag, wait_any
 from ..pbx.media import PassThrough
 from ..pbx.technology import ChannelUnavailable
 
 if TYPE_CHECKING:
+    from ..pbx.channel import ChannelSnapshot
     from ..pbx.core import PBX
 
 
@@ -32,6 +36,7 @@ class LocalPair:
         self.one, self.two = one, two
         self.context, self.exten = context, exten
         self.keep = keep
+        self.optimized = False
         self.answered = Flag()
         self.task: asyncio.Task[None] | None = None
         self.on_gone: Callable[[LocalPair], None] | None = None  # both halves are gone
@@ -88,9 +93,48 @@ class LocalTechnology:
     def __init__(self, pbx: PBX) -> None:
         self.pbx = pbx
         self._sequence = itertools.count(1)
+        self._optimizations = itertools.count(0)
         self._pairs: dict[str, set[LocalPair]] = {}  # live pairs by "exten@context"
         self._targets: dict[str, bool] = {}  # "exten@context" exists? (for one dialplan)
         self._targets_of: tuple[object, int] | None = None
+        pbx.bus.subscribe(self._bridged, (BridgeEntered,))
+
+    def _bridged(self, event: BridgeEntered) -> None:
+        """A Local half entered a bridge: once both halves are bridged, optimize (soon, so
+        whatever bridged it finishes first)."""
+        if not event.channel.name.startswith("Local/"):
+            return
+        channel = self.pbx.channels.get(event.channel.name)
+        pair = channel.driver if channel is not None else None
+        if isinstance(pair, LocalPair) and not pair.keep and not pair.optimized:
+            asyncio.get_running_loop().call_soon(self._optimize, pair)
+
+    def _optimize(self, pair: LocalPair) -> None:
+        one, two = pair.one, pair.two
+        bridges = self.pbx.bridges
+        dest, source_bridge = bridges.get(one.bridge_id), bridges.get(two.bridge_id)
+        if pair.optimized or dest is None or source_bridge is None or dest is source_bridge:
+            return
+        if any(
+            len(b.channels) != 2 or b.type != "basic" or not b.dissolves
+            for b in (dest, source_bridge)
+        ):
+            return
+        source = source_bridge.peer(two)
+        if source is None or one.hangup_requested or two.hangup_requested:
+            return
+        pair.optimized = True
+        number = next(self._optimizations)
+        self.pbx.bus.publish(
+            LocalOptimizationBegan(
+                one.snapshot(), two.snapshot(), source.snapshot(), one.uniqueid, number
+            )
+        )
+        dest.join(source, swap=one.uniqueid)  # it leaves ;2's bridge without dissolving it
+        dest.leave(one, dissolve=False)
+        self.pbx.bus.publish(LocalOptimizationEnded(one.snapshot(), two.snapshot(), True, number))
+        for half in (one, two):
+            half.request_hangup(causes.NORMAL_CLEARING)
 
     def device_state(self, resource: str) -> str:
         """``Local/exten@context``: INVALID without the extension, INUSE while a call
@@ -193,3 +237,21 @@ class LocalTechnology:
                 else "CHANUNAVAIL",
             )
         return "NOANSWER"
+
+
+class LocalOptimizationBegan(NamedTuple):
+    """A Local pair started to take itself out of the call: ``source`` moves into the bridge
+    of the half ``dest_uniqueid`` names."""
+
+    one: ChannelSnapshot
+    two: ChannelSnapshot
+    source: ChannelSnapshot | None
+    dest_uniqueid: str
+    id: int
+
+
+class LocalOptimizationEnded(NamedTuple):
+    one: ChannelSnapshot
+    two: ChannelSnapshot
+    success: bool
+    id: int

@@ -100,8 +100,7 @@ def _queue_digits(session: Session, channel: Channel, digits: str) -> None:
     "Atxfer",
     Privilege.CALL,
     "Attended transfer.",
-    description="Attended transfer: the channel dials the atxfer feature code of "
-    "features.conf then the extension, as if it dialed them itself.",
+    description="Attended transfer.",
     arguments=(
         Argument("Channel", "Transferer's channel.", True),
         Argument("Exten", "Extension to transfer to.", True),
@@ -131,7 +130,9 @@ def atxfer(session: Session, message: Message) -> Response:
     "CancelAtxfer",
     Privilege.CALL,
     "Cancel an attended transfer.",
-    description="Cancel an attended transfer: the transferer dials the atxferabort code.",
+    description="Cancel an attended transfer. Note, this uses the configured cancel attended "
+    "transfer feature option (atxferabort) to cancel the transfer. If not available this "
+    "action will fail.",
     arguments=(Argument("Channel", "The transferer channel's name", True),),
     since="17.0.0",
 )

@@ -19,6 +19,8 @@ from ..response import Response, error, event_list, success
 from ..session import Session
 from .lookup import NO_SUCH_CHANNEL, required_channel
 
+#: Asterisk's AST_MAX_PUBLIC_UNIQUEID: the longest ChannelId an Originate may assign.
+MAX_PUBLIC_UNIQUEID = 149
 #: Applications that can run programs: Originate needs the ``system`` class for them.
 DANGEROUS_APPS = (
     "system",
@@ -97,6 +99,9 @@ def originate_action(session: Session, message: Message) -> Response | Awaitable
             return error("Originate Access Forbidden: Application")
         if "(" in data and any(word in data.lower() for word in ("system", "exec", "shell(")):
             return error("Originate Access Forbidden: Data")
+    channel_id, other_id = message.get("channelid"), message.get("otherchannelid")
+    if len(channel_id) > MAX_PUBLIC_UNIQUEID or len(other_id) > MAX_PUBLIC_UNIQUEID:
+        return error(f"Uniqueid length exceeds maximum of {MAX_PUBLIC_UNIQUEID}")
     priority = 1
     if not app:
         if priority_text.isdigit():
@@ -122,6 +127,8 @@ def originate_action(session: Session, message: Message) -> Response | Awaitable
         caller=caller,
         variables=variables_of(message),
         account=message.get("account"),
+        channel_id=channel_id,
+        other_channel_id=other_id,
     )
     action_id = message.head()[1]
     if message.get("async").lower() in ("yes", "true", "y", "t", "1", "on"):

@@ -28,10 +28,16 @@ def _seconds(text: str, default: float = 0.0) -> float:
 
 @application("Answer", "Answer a channel if ringing.", "Answer([delay])")
 async def answer(channel: Channel, data: str) -> None:
+    """A ringing channel, once answered, waits ``delay`` ms for media to flow, at least
+    ``pbx.answer_media_wait`` seconds (Asterisk waits half a second; pbxd's default is none,
+    see README). Meanwhile the caller's side learns of the answer."""
+    delay = _seconds(split_args(data)[0]) / 1000
+    ringing = channel.state in (ChannelState.RING, ChannelState.RINGING)
     if channel.state != ChannelState.UP:
         channel.set_state(ChannelState.UP)
-    delay = _seconds(split_args(data)[0]) / 1000
-    if delay:
+    if ringing and (delay or channel.pbx.answer_media_wait):
+        await wait(channel, max(delay, channel.pbx.answer_media_wait))
+    elif delay:
         await wait(channel, delay)
 
 

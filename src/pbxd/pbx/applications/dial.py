@@ -13,11 +13,12 @@ from weakref import WeakKeyDictionary
 from .. import causes
 from ..bridge import Bridge, run_imparted, stay_bridged
 from ..channel import ChannelState
-from ..engine import wait_for_hangup
+from ..engine import execute, goto, wait_for_hangup
 from ..events import DialBegin, DialEnd, DialState, NewState
 from ..features import features_of
 from ..technology import ChannelUnavailable
 from . import application, split_args
+from .flow import gosub, gosub_stack
 
 if TYPE_CHECKING:
     from ..channel import Channel
@@ -42,6 +43,9 @@ class DialOptions:
     limit: float | None = None  # L(x[:...]) / S(x): seconds the bridged call may last
     caller_features: str = ""  # T: the caller may transfer (features.conf codes)
     callee_features: str = ""  # t: the callee may transfer
+    callee_after: str | None = None  # F([context^exten^]priority): where the callee goes on
+    both_to: str | None = None  # G([context^exten^]priority): caller there, callee at +1
+    subroutine: str = ""  # U(x[^arg[^...]]): Gosub the callee runs once it answered
 
     @classmethod
     def parse(cls, text: str) -> DialOptions:
@@ -59,7 +63,27 @@ class DialOptions:
                 options.caller_features += "T"
             elif letter == "t":
                 options.callee_features += "T"
+            elif letter == "F":
+                options.callee_after = argument
+            elif letter == "G" and argument:
+                options.both_to = argument
+            elif letter == "U" and argument:
+                options.subroutine = argument
         return options
+
+
+def _place(text: str, channel: Channel, step: int = 0) -> tuple[str, str, str]:
+    """``[[context^]exten^]priority`` (blank: the channel's next priority), ``step`` added to
+    a numeric priority."""
+    parts = text.split("^") if text else []
+    if not parts:
+        return channel.context, channel.exten, str(channel.priority + 1)
+    priority = parts[-1]
+    exten = parts[-2] if len(parts) > 1 else channel.exten
+    context = parts[-3] if len(parts) > 2 else channel.context
+    if priority.isdigit():
+        priority = str(int(priority) + step)
+    return context, exten, priority
 
 
 def _number(text: str) -> float:
@@ -189,6 +213,23 @@ async def _dial(
     caller.set_variable("DIALEDPEERNAME", answered.name)
     if caller.state != ChannelState.UP:
         caller.set_state(ChannelState.UP)
+    if options.subroutine:
+        outcome = await _run_subroutine(answered, options.subroutine)
+        if outcome is not None:
+            answered.request_hangup(causes.NORMAL_CLEARING)
+            caller.pbx.destroy_channel(answered)
+            if outcome.startswith("GOTO:"):
+                goto(caller, *_place(outcome[5:], caller))
+            elif outcome in FAILURE_CAUSES or outcome == "ABORT":
+                caller.request_hangup(FAILURE_CAUSES.get(outcome, causes.NORMAL_CLEARING))
+            return "ANSWER"
+    if options.both_to is not None:
+        goto(answered, *_place(options.both_to, caller, step=1))
+        asyncio.ensure_future(run_imparted(answered))  # not bridged: it runs there
+        goto(caller, *_place(options.both_to, caller))
+        return "ANSWER"
+    if options.callee_after is not None:
+        goto(answered, *_place(options.callee_after, caller))
     features = features_of(caller.pbx)
     features.allow(caller, options.caller_features)
     features.allow(answered, options.callee_features)
@@ -197,6 +238,27 @@ async def _dial(
     if not options.go_on and not caller.hangup_requested and not taken:
         caller.request_hangup(answered.hangup_cause or causes.NORMAL_CLEARING)
     return "ANSWER"
+
+
+async def _run_subroutine(callee: Channel, spec: str) -> str | None:
+    """Run ``U(context^arg...)`` on the answered callee: ``Gosub(context,s,1(args))``. None to
+    bridge the call; else its ``GOSUB_RESULT``: ABORT, BUSY, CONGESTION, CONTINUE or
+    GOTO:[[context^]exten^]priority."""
+    name, _, args = spec.partition("^")
+    data = f"{name},s,1" + (f"({args.replace('^', ',')})" if args else "")
+    if not gosub(callee, data):
+        return None
+    depth = len(gosub_stack(callee) or ())
+    await execute(callee, done=lambda: len(gosub_stack(callee) or ()) < depth)
+    callee.interrupted.clear()
+    callee.jumped = False
+    if callee.hangup_requested:
+        return "ABORT"
+    result = (callee.get_variable("GOSUB_RESULT") or "").strip()
+    upper = result.upper()
+    if upper in ("ABORT", "BUSY", "CONGESTION", "CONTINUE"):
+        return upper
+    return result if upper.startswith("GOTO:") else None
 
 
 _RINGING: WeakKeyDictionary[PBX, WeakKeyDictionary[Channel, Channel]] = WeakKeyDictionary()

@@ -83,6 +83,7 @@ async def enter_queue(channel: Channel, request: QueueRequest) -> Outcome:
         return Outcome("JOINEMPTY")
     caller = Caller(channel, now, _priority(channel))
     position = queue.insert(caller, request.position)
+    _announce_callers(system, queue)
     pbx.bus.publish(qe.CallerJoined(queue.name, channel.snapshot(), position, len(queue.callers)))
     system.queue_log.write(
         queue.name, channel.uniqueid, "NONE", "ENTERQUEUE", request.url, channel.caller.number,
@@ -93,6 +94,13 @@ async def enter_queue(channel: Channel, request: QueueRequest) -> Outcome:
     finally:
         if caller in queue.callers:
             _leave(system, queue, caller)
+
+
+def _announce_callers(system: QueueSystem, queue: Queue) -> None:
+    """The ``Queue:<name>`` device: RINGING while callers wait, else NOT_INUSE (cached, so
+    only a change is announced), as app_queue sets it."""
+    state = "RINGING" if queue.callers else "NOT_INUSE"
+    system.pbx.devices.changed(f"Queue:{queue.name}", state)
 
 
 def _priority(channel: Channel) -> int:
@@ -108,6 +116,7 @@ def _leave(system: QueueSystem, queue: Queue, caller: Caller) -> None:
     position = queue.position(caller)
     queue.callers.remove(caller)
     channel = caller.channel
+    _announce_callers(system, queue)
     system.pbx.bus.publish(
         qe.CallerLeft(queue.name, channel.snapshot(), position, len(queue.callers))
     )
