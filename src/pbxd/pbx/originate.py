@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -56,28 +56,60 @@ async def originate(
     account: str = "",
     channel_id: str = "",
     other_channel_id: str = "",
+    then: Callable[[Outcome], None] | None = None,
 ) -> Outcome:
     """Ring ``dest`` (``Tech/resource``); on answer start ``target`` and return at once.
 
+    With ``then``, the outcome goes to ``then`` as soon as it is known, and the answered
+    channel's ``target`` runs on in this same task (one task less per call).
+
     ``channel_id`` is the new channel's Uniqueid (and Linkedid); a Local pair's ;2 takes
     ``other_channel_id``, else ``<channel_id>;2``, as Asterisk assigns them."""
+    outcome, running = await _ring(
+        pbx, dest, target, timeout, caller, variables, account, channel_id, other_channel_id
+    )
+    if running is None:
+        if then is not None:
+            then(outcome)
+    elif then is None:
+        asyncio.ensure_future(running)
+    else:
+        try:
+            then(outcome)
+        finally:
+            await running  # the answered channel runs on whatever ``then`` did
+    return outcome
+
+
+async def _ring(
+    pbx: PBX,
+    dest: str,
+    target: Target,
+    timeout: float,
+    caller: Party,
+    variables: Sequence[tuple[str, str]],
+    account: str,
+    channel_id: str,
+    other_channel_id: str,
+) -> tuple[Outcome, Coroutine[object, object, None] | None]:
+    """The outcome of ringing ``dest``, and (answered) what is to run on the channel."""
     tech_name, _, resource = dest.partition("/")
     technology = pbx.technologies.get(tech_name.lower())
     if technology is None or not resource:
         log.warning("No such channel type '%s' (in %s)", tech_name, dest)
-        return Outcome("CHANUNAVAIL", 0, None)
+        return Outcome("CHANUNAVAIL", 0, None), None
     second = other_channel_id or (channel_id + ";2" if channel_id else "")
     ids = [channel_id, second] if second else []
     for uniqueid in ids:
         if uniqueid and pbx.find_channel(uniqueid) is not None:
             log.error("Channel Unique ID '%s' already in use", uniqueid)
-            return Outcome("CHANUNAVAIL", 0, None)
+            return Outcome("CHANUNAVAIL", 0, None), None
     pbx.assigned_uniqueids[:] = ids
     try:
         channel = technology.request(resource, None, NOBODY)
     except ChannelUnavailable as exc:
         log.warning("Unable to request channel %s: %s", dest, exc)
-        return Outcome("CHANUNAVAIL", 0, None)
+        return Outcome("CHANUNAVAIL", 0, None), None
     finally:
         pbx.assigned_uniqueids.clear()
     # While it rings, the outgoing channel shows what Asterisk's dialing code gives it.
@@ -103,17 +135,17 @@ async def originate(
             )
         )
         pbx.destroy_channel(channel)
-        return Outcome(status, REASONS.get(status, 0), snapshot)
+        return Outcome(status, REASONS.get(status, 0), snapshot), None
     if target.application:
-        asyncio.ensure_future(_run_application(channel, target.application, target.data))
+        running = _run_application(channel, target.application, target.data)
     else:
         channel.context, channel.exten, channel.priority = (
             target.context,
             target.exten,
             target.priority,
         )
-        asyncio.ensure_future(run_dialplan(channel))
-    return Outcome(status, REASONS[status], snapshot)
+        running = run_dialplan(channel)
+    return Outcome(status, REASONS[status], snapshot), running
 
 
 async def _run_application(channel: Channel, name: str, data: str) -> None:

@@ -119,6 +119,13 @@ def originate_action(session: Session, message: Message) -> Response | Awaitable
         return error("Invalid timeout")
     target = Target(app, data, context, exten, priority)
     caller = parse_callerid(message.get("callerid"))
+    action_id = message.head()[1]
+    respond = None
+    if message.get("async").lower() in ("yes", "true", "y", "t", "1", "on"):
+
+        def respond(outcome: Outcome) -> None:
+            _respond(session, outcome, dest, target, caller, action_id)
+
     call = originate(
         session.manager.pbx,
         dest,
@@ -129,13 +136,10 @@ def originate_action(session: Session, message: Message) -> Response | Awaitable
         account=message.get("account"),
         channel_id=channel_id,
         other_channel_id=other_id,
+        then=respond,
     )
-    action_id = message.head()[1]
-    if message.get("async").lower() in ("yes", "true", "y", "t", "1", "on"):
-        task = asyncio.ensure_future(call)
-        task.add_done_callback(
-            lambda done: _respond(session, done, dest, target, caller, action_id)
-        )
+    if respond is not None:
+        asyncio.ensure_future(call)  # OriginateResponse when the outcome is known
         return success("Originate successfully queued")
     return asyncio.ensure_future(_sync(call))
 
@@ -149,13 +153,12 @@ async def _sync(call: Awaitable[Outcome]) -> Response:
 
 def _respond(
     session: Session,
-    done: asyncio.Future[Outcome],
+    outcome: Outcome,
     dest: str,
     target: Target,
     caller: Party,
     action_id: str,
 ) -> None:
-    outcome = done.result()
     lines = [f"ActionID: {action_id}"] if action_id else []
     lines.append(f"Response: {'Success' if outcome.status == 'ANSWER' else 'Failure'}")
     lines.append(f"Channel: {outcome.channel.name if outcome.channel else dest}")
