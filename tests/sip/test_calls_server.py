@@ -82,7 +82,8 @@ def test_dial_and_originate_watched_over_ami(
         assert (status["peer"], status["peerstatus"]) == ("SIP/bob", "Registered")
 
         bob = run(Sipp("call_uas_answer.xml", bob_port, extra=("-rtp_echo",)))
-        carol = run(Sipp("call_uac_bye.xml", free_port(), target, "bob", duration_ms=1500))
+        # the call lasts long enough for the CLI commands below to see it even on a busy machine
+        carol = run(Sipp("call_uac_bye.xml", free_port(), target, "bob", duration_ms=4000))
         raw: list[bytes] = []
         seen = events_until(ami, "BridgeEnter", 2, raw)
         ami.send(action("Command", ("Command", "sip show channels")))
