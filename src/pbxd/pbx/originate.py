@@ -122,10 +122,16 @@ async def _ring(
     if caller != NOBODY:
         channel.set_caller(caller.number, caller.name)
         channel.set_connected(caller.number, caller.name)
-    calling = asyncio.ensure_future(technology.call(channel, timeout))
-    await asyncio.sleep(0)  # the call is placed (a Local pair announces itself) ...
-    channel.publish(DialBegin(None, channel.snapshot(), resource))  # ... then the dial begins
-    status = await calling
+    place = getattr(technology, "place", None)
+    if place is not None:  # placed at once (a Local pair announces itself) ...
+        place(channel)
+        channel.publish(DialBegin(None, channel.snapshot(), resource))  # ... then the dial
+        status = await technology.answered(channel, timeout)  # type: ignore[attr-defined]
+    else:
+        calling = asyncio.ensure_future(technology.call(channel, timeout))
+        await asyncio.sleep(0)  # the call is placed ...
+        channel.publish(DialBegin(None, channel.snapshot(), resource))  # ... then the dial
+        status = await calling
     channel.publish(DialEnd(None, channel.snapshot(), status))
     snapshot = channel.snapshot()
     if status != "ANSWER":

@@ -27,5 +27,9 @@ class Technology(Protocol):
 
     async def call(self, channel: Channel, timeout: float) -> str:
         """Ring the far end; returns a DIALSTATUS: ANSWER, BUSY, NOANSWER, CONGESTION,
-        CHANUNAVAIL or CANCEL."""
+        CHANUNAVAIL or CANCEL.
+
+        A technology that places its calls at once may also offer ``place(channel)`` and
+        ``async answered(channel, timeout)`` (``call`` is the two in a row), so that
+        Originate can announce the dial between them without a task of its own."""
         ...

@@ -208,6 +208,12 @@ class LocalTechnology:
         return one
 
     async def call(self, channel: Channel, timeout: float) -> str:
+        self.place(channel)
+        return await self.answered(channel, timeout)
+
+    def place(self, channel: Channel) -> None:
+        """Start the call at once: ;2 takes ;1's variables and caller, LocalBridge is
+        announced and ;2's dialplan starts."""
         pair = channel.driver
         assert isinstance(pair, LocalPair)
         two = pair.two
@@ -225,6 +231,12 @@ class LocalTechnology:
             LocalBridge(channel.snapshot(), two.snapshot(), pair.context, pair.exten, not pair.keep)
         )
         pair.task = asyncio.ensure_future(run_dialplan(two))
+
+    async def answered(self, channel: Channel, timeout: float) -> str:
+        """After :meth:`place`: the DIALSTATUS once ;2 answers, fails or ``timeout`` passes."""
+        pair = channel.driver
+        assert isinstance(pair, LocalPair)
+        two = pair.two
         await wait_any((pair.answered,), timeout, self.pbx.clock)
         if channel.state == ChannelState.UP:
             return "ANSWER"
