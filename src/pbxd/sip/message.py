@@ -640,15 +640,21 @@ def new_call_id(host: str) -> str:
     return f"{secrets.token_hex(12)}@{host}"
 
 
+_RESPONSE_COPIES = ("Via", "From", "To", "Call-ID", "CSeq")  # in this order
+
+
 def make_response(
     request: Request, status: int, reason: str | None = None, to_tag: str | None = None
 ) -> Response:
     """A response to ``request``: its Via lines, From, To (with ``to_tag`` added when it
     has none), Call-ID and CSeq copied (RFC 3261 8.2.6.2)."""
+    copied: dict[str, list[tuple[str, str]]] = {name: [] for name in _RESPONSE_COPIES}
+    for item in request.headers:
+        found = copied.get(item[0])
+        if found is not None:
+            found.append(item)
     headers = Headers()
-    for name in ("Via", "From", "To", "Call-ID", "CSeq"):
-        for value in request.headers.get_all(name):
-            headers.add(name, value)
+    headers._items = [item for name in _RESPONSE_COPIES for item in copied[name]]
     if to_tag is not None and status > 100:
         to = request.headers.get("To") or ""
         if ";tag=" not in to.replace(" ", "").lower():
