@@ -77,6 +77,7 @@ def pbxd_main(argv: list[str] | None = None) -> int:
     )
     from .app import override
     from .app import serve as run_server
+    from .gc_tuning import tune_for_server
 
     data_dir = args.data_dir or _default_data_dir()
     banner = ""
@@ -97,6 +98,7 @@ def pbxd_main(argv: list[str] | None = None) -> int:
     configuration.allow_system = args.allow_system
     configuration.http_port = args.http_port
     coro = run_server(configuration, banner)
+    tune_for_server()
     if args.no_uvloop:
         asyncio.run(coro)
     else:

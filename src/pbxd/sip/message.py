@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 MAGIC_COOKIE = "z9hG4bK"
+_T = TypeVar("_T")
 MAX_MESSAGE = 65535  # bytes; a longer head or body is refused
 
 #: RFC 3261 (and extensions') compact forms.
@@ -110,6 +112,8 @@ REASONS = {
 _TOKEN = re.compile(r"^[A-Za-z0-9.!%*_+`'~-]+$")
 _STATUS_LINE = re.compile(r"^SIP/2\.0 ([1-6][0-9][0-9]) ?(.*)$")
 _REQUEST_LINE = re.compile(r"^([A-Za-z0-9.!%*_+`'~-]+) (\S+) SIP/2\.0$")
+_BAD_HOST = re.compile(r'[ \t<>"@;]')
+_BAD_URI = re.compile(r'[ \t"<>]')
 
 
 def is_number(text: str) -> bool:
@@ -121,8 +125,7 @@ class SipParseError(ValueError):
     """The bytes are not a well-formed SIP message (or a value not a well-formed field)."""
 
 
-def canonical(name: str) -> str:
-    """The full, conventionally spelled header name (``v`` and ``VIA`` give ``Via``)."""
+def _spell(name: str) -> str:
     lowered = name.lower()
     if lowered in COMPACT:
         return COMPACT[lowered]
@@ -132,8 +135,28 @@ def canonical(name: str) -> str:
     return "-".join(part.capitalize() for part in lowered.split("-"))
 
 
+_CANONICAL: dict[str, str] = {}  # token spellings seen -> canonical name
+_CANONICAL_LIMIT = 4096  # peers cannot grow it without bound with made-up names
+
+
+def canonical(name: str) -> str:
+    """The full, conventionally spelled header name (``v`` and ``VIA`` give ``Via``)."""
+    known = _CANONICAL.get(name)
+    if known is not None:
+        return known
+    spelled = _spell(name)
+    if len(_CANONICAL) < _CANONICAL_LIMIT and _TOKEN.match(name):
+        _CANONICAL[name] = spelled
+    return spelled
+
+
 def split_list(value: str) -> list[str]:
     """Split a header value at commas that are outside quotes and angle brackets."""
+    if "," not in value:
+        value = value.strip()
+        return [value] if value else []
+    if '"' not in value and "<" not in value:
+        return [part for part in (p.strip() for p in value.split(",")) if part]
     parts: list[str] = []
     depth = 0
     quoted = False
@@ -235,6 +258,17 @@ class Headers:
 class _Message:
     headers: Headers = field(default_factory=Headers)
     body: bytes = b""
+    #: parsed header values by (name, raw text): parsed once however often they are asked
+    _parsed: dict[tuple[str, str], object] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def _parse(self, name: str, raw: str, parse: Callable[[str], _T]) -> _T:
+        key = (name, raw)
+        found = self._parsed.get(key)
+        if found is None:
+            found = self._parsed[key] = parse(raw)
+        return found  # type: ignore[return-value]
 
     # -- the headers every request and response carry -----------------------------------
     @property
@@ -243,7 +277,7 @@ class _Message:
 
     @property
     def cseq(self) -> tuple[int, str]:
-        return parse_cseq(self.headers.get("CSeq") or "")
+        return self._parse("CSeq", self.headers.get("CSeq") or "", parse_cseq)
 
     @property
     def vias(self) -> list[Via]:
@@ -251,18 +285,22 @@ class _Message:
 
     @property
     def top_via(self) -> Via:
+        """The first Via, parsed (a copy: changing it changes no header)."""
         values = self.headers.values("Via")
         if not values:
             raise SipParseError("no Via header")
-        return Via.parse(values[0])
+        via = self._parse("Via", values[0], Via.parse)
+        return Via(via.transport, via.host, via.port, dict(via.params))
 
     @property
     def from_(self) -> NameAddr:
-        return NameAddr.parse(self.headers.get("From") or "")
+        """From, parsed (shared: read it, do not change it)."""
+        return self._parse("From", self.headers.get("From") or "", NameAddr.parse)
 
     @property
     def to(self) -> NameAddr:
-        return NameAddr.parse(self.headers.get("To") or "")
+        """To, parsed (shared: read it, do not change it)."""
+        return self._parse("To", self.headers.get("To") or "", NameAddr.parse)
 
     def _head_and_body(self, start: str) -> bytes:
         lines = [start]
@@ -320,7 +358,7 @@ def _header_lines(head: str) -> tuple[str, list[tuple[str, str]]]:
             continue
         name, colon, value = line.partition(":")
         name = name.strip()
-        if not colon or not _TOKEN.match(name):
+        if not colon or (name not in _CANONICAL and not _TOKEN.match(name)):
             raise SipParseError(f"malformed header line: {line[:60]!r}")
         items.append((name, value.strip()))
     return start, items
@@ -423,6 +461,8 @@ def format_params(params: dict[str, str | None]) -> str:
 
 
 def _split_unquoted(text: str, separator: str) -> list[str]:
+    if '"' not in text:
+        return text.split(separator)
     parts: list[str] = []
     quoted = False
     start = 0
@@ -449,7 +489,7 @@ def _host_port(text: str) -> tuple[str, int | None]:
         port_text = rest[1:] if rest else ""
     else:
         host, _, port_text = text.partition(":")
-    if not host or any(c in host for c in ' \t<>"@;'):
+    if not host or _BAD_HOST.search(host):
         raise SipParseError(f"bad host {text[:50]!r}")
     if not port_text:
         return host, None
@@ -529,7 +569,7 @@ class NameAddr:
         else:
             uri, _, params_text = text.partition(";")
         uri = uri.strip()
-        if not uri or any(c in uri for c in ' \t"<>'):
+        if not uri or _BAD_URI.search(uri):
             raise SipParseError(f"bad URI in {text[:60]!r}")
         return cls(display, uri, parse_params(params_text))
 
@@ -600,15 +640,21 @@ def new_call_id(host: str) -> str:
     return f"{secrets.token_hex(12)}@{host}"
 
 
+_RESPONSE_COPIES = ("Via", "From", "To", "Call-ID", "CSeq")  # in this order
+
+
 def make_response(
     request: Request, status: int, reason: str | None = None, to_tag: str | None = None
 ) -> Response:
     """A response to ``request``: its Via lines, From, To (with ``to_tag`` added when it
     has none), Call-ID and CSeq copied (RFC 3261 8.2.6.2)."""
+    copied: dict[str, list[tuple[str, str]]] = {name: [] for name in _RESPONSE_COPIES}
+    for item in request.headers:
+        found = copied.get(item[0])
+        if found is not None:
+            found.append(item)
     headers = Headers()
-    for name in ("Via", "From", "To", "Call-ID", "CSeq"):
-        for value in request.headers.get_all(name):
-            headers.add(name, value)
+    headers._items = [item for name in _RESPONSE_COPIES for item in copied[name]]
     if to_tag is not None and status > 100:
         to = request.headers.get("To") or ""
         if ";tag=" not in to.replace(" ", "").lower():

@@ -12,6 +12,7 @@ ignored. Nothing here raises on what the network sends.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import socket
@@ -78,6 +79,7 @@ class _TcpConnection(asyncio.Protocol):
             del self.owner.connections[key]
 
 
+@functools.lru_cache(maxsize=1024)
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))
