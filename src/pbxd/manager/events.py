@@ -93,7 +93,7 @@ class EventHub:
         self.disabled = {name.lower() for name in disabled}
         self.receivers: dict[Session, None] = {}
         self._routes: list[Route] | None = None  # receivers grouped for delivery
-        self._batch: list[AmiEvent] = []  # delivered, not yet settled
+        self.pending: list[AmiEvent] = []  # delivered, not yet settled (check before settle)
         self._dirty: list[Session] = []
         self._flush_pending = False
         self.published = 0
@@ -113,7 +113,7 @@ class EventHub:
         """Queue ``event`` for its receivers; they get it when the hub settles, at the latest
         at the end of this loop turn (a session settles first whenever it writes on its own)."""
         self.published += 1
-        self._batch.append(event)
+        self.pending.append(event)
         if not self._flush_pending:
             self._flush_pending = True
             self._schedule(self._flush)
@@ -121,10 +121,10 @@ class EventHub:
     def settle(self) -> None:
         """Hand every queued event to the sessions that may read it, in order. Sessions
         without filters that take batches get one joined chunk per read mask."""
-        batch = self._batch
+        batch = self.pending
         if not batch:
             return
-        self._batch = []
+        self.pending = []
         routes = self._routes
         if routes is None:
             routes = self._routes = self._route()

@@ -214,7 +214,9 @@ class Session:
 
     def handle(self, message: Message) -> None:
         """Run one action and queue its answer; events it causes are held until after it."""
-        self.manager.hub.settle()  # what came before the action goes out before its answer
+        hub = self.manager.hub
+        if hub.pending:
+            hub.settle()  # what came before the action goes out before its answer
         self.holding = True
         name, action_id = message.head()
         manager = self.manager
@@ -237,7 +239,9 @@ class Session:
         except Exception:
             log.exception("action %s failed", spec.name)
             result = error(f"Internal error while running {spec.name}")
-        self.manager.hub.settle()  # events the action caused: held until after the answer
+        hub = self.manager.hub
+        if hub.pending:
+            hub.settle()  # events the action caused: held until after the answer
         if type(result) is str:
             data = encode_success(result, action_id)
             self.out.append(data)

@@ -130,7 +130,7 @@ def load_settings(etc_dir: Path) -> Settings:
     return settings
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One CDR; ``party_a`` is the snapshot of its channel as last seen."""
 

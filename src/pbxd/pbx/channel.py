@@ -94,6 +94,9 @@ class ChannelSnapshot(NamedTuple):
     bridge_id: str
 
 
+_new_snapshot = tuple.__new__
+
+
 class Channel:
     """One leg of a call. Its technology (``tech``) moves media and signalling."""
 
@@ -146,22 +149,26 @@ class Channel:
     # -- snapshots and events ------------------------------------------------------------
 
     def snapshot(self) -> ChannelSnapshot:
-        return ChannelSnapshot(
-            self.name,
-            self.state,
-            self.caller,
-            self.connected,
-            self.language,
-            self.accountcode,
-            self.context,
-            self.exten,
-            self.priority,
-            self.uniqueid,
-            self.linkedid,
-            self.application,
-            self.data,
-            self.created,
-            self.bridge_id,
+        # tuple.__new__ directly: the NamedTuple's generated __new__ is one Python call more
+        return _new_snapshot(
+            ChannelSnapshot,
+            (
+                self.name,
+                self.state,
+                self.caller,
+                self.connected,
+                self.language,
+                self.accountcode,
+                self.context,
+                self.exten,
+                self.priority,
+                self.uniqueid,
+                self.linkedid,
+                self.application,
+                self.data,
+                self.created,
+                self.bridge_id,
+            ),
         )
 
     def publish(self, event: object) -> None:

@@ -39,7 +39,8 @@ class LocalPair:
         self.optimized = False
         self.answered = Flag()
         self.task: asyncio.Task[None] | None = None
-        self.on_gone: Callable[[LocalPair], None] | None = None  # both halves are gone
+        #: called when the pair stops being in use (its first half is destroyed)
+        self.on_ended: Callable[[LocalPair], None] | None = None
 
     def state_changed(self, channel: Channel) -> None:
         if channel is self.two and channel.state == ChannelState.UP:
@@ -70,19 +71,13 @@ class LocalPair:
             if bridge is not None:
                 bridge.wire_media()
 
-    @property
-    def in_use(self) -> bool:
-        """Its dialplan side was started and both halves are still there (chan_local's
-        owner plus caretaker thread)."""
-        return self.task is not None and not (self.one.gone or self.two.gone)
-
     def destroyed(self, channel: Channel) -> None:
         """One half is gone: the other gets a hangup queued with its cause (often 0)."""
         other = self.two if channel is self.one else self.one
         if not other.gone:
+            if self.on_ended is not None:
+                self.on_ended(self)
             other.queue_hangup(channel.hangup_cause)
-        elif self.on_gone is not None:
-            self.on_gone(self)
 
 
 class LocalTechnology:
@@ -94,7 +89,9 @@ class LocalTechnology:
         self.pbx = pbx
         self._sequence = itertools.count(1)
         self._optimizations = itertools.count(0)
-        self._pairs: dict[str, set[LocalPair]] = {}  # live pairs by "exten@context"
+        #: pairs in use by "exten@context": their dialplan side started and both halves are
+        #: still there (chan_local's owner plus caretaker thread)
+        self._in_use: dict[str, set[LocalPair]] = {}
         self._targets: dict[str, bool] = {}  # "exten@context" exists? (for one dialplan)
         self._targets_of: tuple[object, int] | None = None
         pbx.bus.subscribe(self._bridged, (BridgeEntered,))
@@ -143,10 +140,7 @@ class LocalTechnology:
         target = f"{exten}@{context or 'default'}"
         if not self._exists(target, exten, context or "default"):
             return "INVALID"
-        for pair in self._pairs.get(target, ()):
-            if pair.in_use:
-                return "INUSE"
-        return "NOT_INUSE"
+        return "INUSE" if self._in_use.get(target) else "NOT_INUSE"
 
     def _exists(self, target: str, exten: str, context: str) -> bool:
         """Whether the dialplan has exten@context, remembered until the dialplan changes
@@ -167,13 +161,13 @@ class LocalTechnology:
             found = self._targets[target] = dialplan.exists(context, exten)
         return found
 
-    def _forget(self, pair: LocalPair) -> None:
+    def _ended(self, pair: LocalPair) -> None:
         key = f"{pair.exten}@{pair.context}"
-        pairs = self._pairs.get(key)
+        pairs = self._in_use.get(key)
         if pairs is not None:
             pairs.discard(pair)
             if not pairs:
-                del self._pairs[key]
+                del self._in_use[key]
 
     def request(self, resource: str, requestor: Channel | None, caller: Party) -> Channel:
         target, _, options = resource.partition("/")
@@ -201,8 +195,7 @@ class LocalTechnology:
         )
         pair = LocalPair(one, two, context, exten, "n" in options)
         one.driver = two.driver = pair
-        pair.on_gone = self._forget
-        self._pairs.setdefault(f"{exten}@{context}", set()).add(pair)
+        pair.on_ended = self._ended
         pbx.add_channel(one)
         pbx.add_channel(two)
         return one
@@ -231,6 +224,7 @@ class LocalTechnology:
             LocalBridge(channel.snapshot(), two.snapshot(), pair.context, pair.exten, not pair.keep)
         )
         pair.task = asyncio.ensure_future(run_dialplan(two))
+        self._in_use.setdefault(f"{pair.exten}@{pair.context}", set()).add(pair)
 
     async def answered(self, channel: Channel, timeout: float) -> str:
         """After :meth:`place`: the DIALSTATUS once ;2 answers, fails or ``timeout`` passes."""
