@@ -214,12 +214,11 @@ class Session:
 
     def handle(self, message: Message) -> None:
         """Run one action and queue its answer; events it causes are held until after it."""
-        hub = self.manager.hub
-        if hub.pending:
-            hub.settle()  # what came before the action goes out before its answer
+        manager = self.manager
+        if manager.hub.pending:
+            manager.hub.settle()  # what came before the action goes out before its answer
         self.holding = True
         name, action_id = message.head()
-        manager = self.manager
         spec = manager.action_cache.get(name)
         if (
             spec is not None
