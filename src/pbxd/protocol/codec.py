@@ -93,6 +93,9 @@ class Decoder:
                 and max(map(len, complete.split(b"\n"))) >= max_line
             ):
                 lines = self._checked_lines(complete, max_line)
+            elif not (self.classic_output or self.latin1_fallback):  # a server: the hot path
+                text = complete.decode("utf-8", "surrogateescape")
+                lines = (_lf(text) if "\r" in text else text).split("\n")
             else:
                 if self.latin1_fallback:
                     text = self._client_text(complete)
@@ -106,6 +109,8 @@ class Decoder:
                     return self._after(out)
                 lines = _lf(text).split("\n")
             self._lines_in(lines, out)
+            if max_line is None or len(self._buf) < max_line:
+                return out
         else:
             self._buf = buf
         return self._after(out)
