@@ -13,6 +13,7 @@ its far end, ``write`` what goes to it.
 
 from __future__ import annotations
 
+import abc
 import collections
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
@@ -50,8 +51,8 @@ Sink = Callable[[Frame], None]
 Tap = Callable[[str, Frame], None]
 
 
-class MediaPort:
-    """One channel's audio, owned by its technology."""
+class MediaPort(abc.ABC):
+    """One channel's audio, owned by its technology (which says how it transmits)."""
 
     def __init__(self, channel: Channel, codec: str) -> None:
         self.channel = channel
@@ -64,14 +65,14 @@ class MediaPort:
 
     # -- the technology's side ----------------------------------------------------------
 
+    @abc.abstractmethod
     def transmit(self, frame: Frame) -> None:
         """Send ``frame`` (already in ``self.codec``) to the far end."""
-        raise NotImplementedError
 
-    def send_digit(self, digit: str, duration_ms: int) -> None:
+    def send_digit(self, digit: str, duration_ms: int) -> None:  # noqa: B027 (optional hook)
         """Send a DTMF key press to the far end (technologies that can, override)."""
 
-    def path_changed(self) -> None:
+    def path_changed(self) -> None:  # noqa: B027 (optional hook)
         """``sink``, ``peer`` or ``taps`` changed (a technology may re-plan its fast path)."""
 
     def received(self, frame: Frame) -> None:
@@ -165,7 +166,7 @@ class PassThrough(MediaPort):
         if self.partner is not None:
             self.partner.received(frame)
 
-    def send_digit(self, digit: str, duration_ms: int) -> None:
+    def send_digit(self, digit: str, duration_ms: int) -> None:  # noqa: B027 (optional hook)
         if self.partner is not None:
             self.partner.digit_received(digit, True)
             self.partner.digit_received(digit, False, duration_ms)
