@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import REFERENCE_CONF
 
 from pbxd.config.conf import Category, ConfigFile, Entry, Problem, load, loads
 
-REFERENCE = Path("/work/shared/reference/asterisk-20/conf")
+REFERENCE = REFERENCE_CONF
 
 
 def pairs(category: Category) -> list[tuple[str, str]]:

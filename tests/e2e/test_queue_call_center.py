@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import REFERENCE_CONF
 
 from pbxd.pbx.clock import VirtualClock
 from pbxd.testing import running_pbxd
 
-REFERENCE = Path("/work/shared/reference/asterisk-20/conf")
+REFERENCE = REFERENCE_CONF
 TIMEOUT = 5.0
 EXTENSIONS = """
 [default]

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import REFERENCE_CONF
 
 from pbxd.config.conf import Entry, Problem, load, loads
 from pbxd.manager.acl import Acl, HostAccessList, Rule, load_named_acls
 
-REFERENCE = Path("/work/shared/reference/asterisk-20/conf")
+REFERENCE = REFERENCE_CONF
 
 
 def lines(*pairs: tuple[str, str]) -> list[Entry]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from pathlib import Path
+
+from support import REFERENCE_CONF
 
 from pbxd.config.conf import loads
 from pbxd.configuration import load_configuration
@@ -18,7 +19,7 @@ from pbxd.pbx.dialplan import Dialplan
 from pbxd.pbx.engine import run_dialplan
 from pbxd.protocol import ClientConnection, Message
 
-REFERENCE = Path("/work/shared/reference/asterisk-20/conf")
+REFERENCE = REFERENCE_CONF
 EXTENSIONS = """
 [default]
 exten => wait,1,Answer()

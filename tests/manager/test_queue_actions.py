@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import REFERENCE_CONF
 
 from pbxd.config.conf import loads
 from pbxd.configuration import load_configuration
@@ -23,7 +23,7 @@ from pbxd.pbx.queues import events as qe
 from pbxd.pbx.queues.config import read_queues_conf
 from pbxd.protocol import ClientConnection, Message
 
-REFERENCE = Path("/work/shared/reference/asterisk-20/conf")
+REFERENCE = REFERENCE_CONF
 QUEUES = "[support]\nmember => Local/100@default,0,Alice\n"
 ACTION_NAMES = [
     "QueueStatus", "QueueSummary", "QueueAdd", "QueueRemove", "QueuePause", "QueuePenalty",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
 
 import pytest
+from support import REFERENCE_CONF
 
 import pbxd.manager.session as session_module
 from pbxd.configuration import load_configuration
@@ -16,7 +16,7 @@ from pbxd.manager.session import Session
 from pbxd.pbx.core import PBX
 from pbxd.protocol import ClientConnection, Message
 
-REFERENCE = Path("/work/shared/reference/asterisk-20/conf")
+REFERENCE = REFERENCE_CONF
 START = 1_795_680_000.0
 UNKNOWN = "Invalid/unknown command: {}. Use Action: ListCommands to show available commands."
 

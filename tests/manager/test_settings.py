@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from support import REFERENCE_CONF
 
 from pbxd.config.conf import Problem, loads
 from pbxd.configuration import load_configuration
 from pbxd.manager.privileges import Privilege
 from pbxd.manager.settings import ManagerSettings, manager_settings
 
-REFERENCE = Path("/work/shared/reference/asterisk-20/conf")
+REFERENCE = REFERENCE_CONF
 
 
 def read(text: str) -> tuple[ManagerSettings, list[Problem]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from support import REFERENCE_CONF
 from support.voicemail import write_message
 
 from pbxd.configuration import load_configuration
@@ -18,7 +19,7 @@ from pbxd.pbx.core import PBX
 from pbxd.pbx.voicemail import configure
 from pbxd.protocol import ClientConnection, Message
 
-REFERENCE = Path("/work/shared/reference/asterisk-20/conf")
+REFERENCE = REFERENCE_CONF
 VOICEMAIL_CONF = "[general]\nmaxmsg = 100\n[default]\n1234 => 4242,Example Mailbox\n[sales]\n7 => 1\n"
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import REFERENCE_CONF
 
 from pbxd.config import conf
 from pbxd.pbx.dialplan import (
@@ -22,7 +22,7 @@ from pbxd.pbx.dialplan import (
     shrink_phone_number,
 )
 
-REFERENCE = Path("/work/shared/reference/asterisk-20/conf/extensions.conf")
+REFERENCE = REFERENCE_CONF / "extensions.conf"
 
 
 def load(text: str) -> Dialplan:

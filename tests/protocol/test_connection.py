@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from support import TRANSCRIPTS_DIR
 
 from pbxd.protocol import (
     ClientConnection,
@@ -16,7 +17,7 @@ from pbxd.protocol import (
     ServerConnection,
 )
 
-TRANSCRIPTS = Path("/work/shared/reference/asterisk-20/transcripts")
+TRANSCRIPTS = TRANSCRIPTS_DIR
 BANNER = b"Asterisk Call Manager/9.0.0\r\n"
 _NOTE = re.compile(r"^# \[\+[0-9.]+s\] (\S+) ")
 
