@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from support import REFERENCE_CONF
+from support.inprocess import Client
 
 from pbxd.config.conf import loads
 from pbxd.configuration import load_configuration
@@ -17,7 +18,7 @@ from pbxd.pbx.clock import VirtualClock
 from pbxd.pbx.core import PBX
 from pbxd.pbx.dialplan import Dialplan
 from pbxd.pbx.engine import run_dialplan
-from pbxd.protocol import ClientConnection, Message
+from pbxd.protocol import Message
 
 REFERENCE = REFERENCE_CONF
 EXTENSIONS = """
@@ -26,39 +27,6 @@ exten => wait,1,Answer()
  same => n,Wait(1000)
 exten => park,1,Park()
 """
-
-
-class Link:
-    def __init__(self) -> None:
-        self.data = bytearray()
-
-    def write(self, data: bytes) -> None:
-        self.data += data
-
-    def close(self) -> None: ...
-    def abort(self) -> None: ...
-    def pause_reading(self) -> None: ...
-    def resume_reading(self) -> None: ...
-    def buffered(self) -> int:
-        return 0
-
-
-class Client:
-    def __init__(self, manager: Manager) -> None:
-        self.link = Link()
-        session = manager.open_session(self.link, ("127.0.0.1", 5038), ("127.0.0.1", 40000), 7)
-        assert session is not None
-        self.session = session
-        self.conn = ClientConnection()
-        self.seen = 0
-
-    def action(self, name: str, *headers: tuple[str, str]) -> None:
-        self.session.data_received(self.conn.send_action(name, headers))
-
-    def read(self) -> list[Message]:
-        data = bytes(self.link.data[self.seen :])
-        self.seen = len(self.link.data)
-        return self.conn.receive_data(data)
 
 
 Scenario = Callable[[PBX, VirtualClock, Client], Awaitable[None]]

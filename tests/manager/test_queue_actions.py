@@ -9,6 +9,7 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import REFERENCE_CONF
+from support.inprocess import Client
 
 from pbxd.config.conf import loads
 from pbxd.configuration import load_configuration
@@ -21,7 +22,6 @@ from pbxd.pbx.core import PBX
 from pbxd.pbx.queues import QueueSystem
 from pbxd.pbx.queues import events as qe
 from pbxd.pbx.queues.config import read_queues_conf
-from pbxd.protocol import ClientConnection, Message
 
 REFERENCE = REFERENCE_CONF
 QUEUES = "[support]\nmember => Local/100@default,0,Alice\n"
@@ -31,39 +31,6 @@ ACTION_NAMES = [
 ]  # fmt: skip
 HEADERS = ["Queue", "Interface", "Penalty", "Paused", "MemberName", "StateInterface", "Reason",
            "Member", "RingInUse", "Event", "Uniqueid", "Message", "Members", "Parameters"]  # fmt: skip
-
-
-class Link:
-    def __init__(self) -> None:
-        self.data = bytearray()
-
-    def write(self, data: bytes) -> None:
-        self.data += data
-
-    def close(self) -> None: ...
-    def abort(self) -> None: ...
-    def pause_reading(self) -> None: ...
-    def resume_reading(self) -> None: ...
-    def buffered(self) -> int:
-        return 0
-
-
-class Client:
-    def __init__(self, manager: Manager) -> None:
-        self.link = Link()
-        session = manager.open_session(self.link, ("127.0.0.1", 5038), ("127.0.0.1", 40000), 7)
-        assert session is not None
-        self.session = session
-        self.conn = ClientConnection()
-        self.seen = 0
-
-    def action(self, name: str, *headers: tuple[str, str]) -> None:
-        self.session.data_received(self.conn.send_action(name, headers))
-
-    def read(self) -> list[Message]:
-        data = bytes(self.link.data[self.seen :])
-        self.seen = len(self.link.data)
-        return self.conn.receive_data(data)
 
 
 async def _manager(classic: bool = False) -> tuple[PBX, VirtualClock, Client]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from support import REFERENCE_CONF
+from support.inprocess import Client as InProcessClient
 from support.voicemail import write_message
 
 from pbxd.configuration import load_configuration
@@ -17,42 +18,21 @@ from pbxd.manager.server import Manager
 from pbxd.pbx.clock import VirtualClock
 from pbxd.pbx.core import PBX
 from pbxd.pbx.voicemail import configure
-from pbxd.protocol import ClientConnection, Message
+from pbxd.protocol import Message
 
 REFERENCE = REFERENCE_CONF
 VOICEMAIL_CONF = "[general]\nmaxmsg = 100\n[default]\n1234 => 4242,Example Mailbox\n[sales]\n7 => 1\n"
 
 
-class Link:
-    def __init__(self) -> None:
-        self.data = bytearray()
-
-    def write(self, data: bytes) -> None:
-        self.data += data
-
-    def close(self) -> None: ...
-    def abort(self) -> None: ...
-    def pause_reading(self) -> None: ...
-    def resume_reading(self) -> None: ...
-    def buffered(self) -> int:
-        return 0
-
-
-class Client:
+class Client(InProcessClient):
     def __init__(self, manager: Manager, clock: VirtualClock) -> None:
-        self.link = Link()
-        session = manager.open_session(self.link, ("127.0.0.1", 5038), ("127.0.0.1", 40000), 7)
-        assert session is not None
-        self.session, self.clock = session, clock
-        self.conn = ClientConnection()
-        self.seen = 0
+        super().__init__(manager)
+        self.clock = clock
 
     async def ask(self, name: str, *headers: tuple[str, str]) -> list[Message]:
-        self.session.data_received(self.conn.send_action(name, (("ActionID", "a"), *headers)))
+        self.action(name, ("ActionID", "a"), *headers)
         await self.clock.advance(0.01)
-        data = bytes(self.link.data[self.seen :])
-        self.seen = len(self.link.data)
-        return self.conn.receive_data(data)
+        return self.read()
 
 
 Scenario = Callable[[Client, Path], Awaitable[None]]
