@@ -6,7 +6,6 @@ from types import SimpleNamespace
 
 from pbxd.manager.media_events import MediaEventTranslator
 from pbxd.manager.privileges import Privilege
-from pbxd.manager.translation import subscribe
 from pbxd.pbx.applications.chanspy import ChanSpyStarted, ChanSpyStopped
 from pbxd.pbx.channel import Channel, ChannelState
 from pbxd.pbx.core import PBX
@@ -21,7 +20,7 @@ def test_start_and_stop() -> None:
     hub.watch(session)  # type: ignore[arg-type]
     translator = MediaEventTranslator(SimpleNamespace(hub=hub))  # type: ignore[arg-type]
     pbx = PBX()
-    subscribe(pbx.bus, translator)
+    translator.subscribe_to(pbx.bus)
     spy = Channel(pbx, "SIP/dave-00000003", "SIP", state=ChannelState.UP)
     spied = Channel(pbx, "SIP/carol-00000001", "SIP", state=ChannelState.UP)
     pbx.bus.publish(ChanSpyStarted(spy.snapshot(), spied.snapshot()))
@@ -50,7 +49,7 @@ def test_hold_and_unhold() -> None:
     hub.watch(session)  # type: ignore[arg-type]
     translator = MediaEventTranslator(SimpleNamespace(hub=hub))  # type: ignore[arg-type]
     pbx = PBX()
-    subscribe(pbx.bus, translator)
+    translator.subscribe_to(pbx.bus)
     channel = Channel(pbx, "SIP/alice-00000001", "SIP", state=ChannelState.UP)
     for event in (
         HoldChanged(channel.snapshot(), True),

@@ -22,7 +22,6 @@ from .security import SecurityEvents
 from .session import Link, Session
 from .sip_events import SipEventTranslator
 from .transfer_events import TransferEventTranslator
-from .translation import subscribe
 from .voicemail_events import VoicemailEventTranslator
 
 if TYPE_CHECKING:
@@ -87,7 +86,7 @@ class Manager:
             SipEventTranslator(self),
             MediaEventTranslator(self),
         ):
-            subscribe(pbx.bus, subscriber)
+            subscriber.subscribe_to(pbx.bus)
         pbx.reloaders["manager"] = self.reload
         register_cli(self)
 

@@ -1,9 +1,9 @@
-"""Bus-to-AMI translators: how they subscribe to the PBX bus."""
+"""The shape every bus-to-AMI translator shares: a table from bus event type to handler."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..pbx.bus import Bus
@@ -14,20 +14,7 @@ class TableTranslator:
 
     _table: dict[type, Callable[[Any], None]]
 
-
-class Translator(Protocol):
-    """Any other translator: called with every event of the types it ``handles``."""
-
-    handles: frozenset[type]
-
-    def __call__(self, event: Any) -> None: ...
-
-
-def subscribe(bus: Bus, translator: TableTranslator | Translator) -> None:
-    """A table translator's handlers subscribe one per event type (no dispatch on every
-    event); any other translator subscribes once for the types it handles."""
-    if isinstance(translator, TableTranslator):
-        for kind, handler in translator._table.items():
+    def subscribe_to(self, bus: Bus) -> None:
+        """Each handler subscribes to its own event type: no dispatch on every event."""
+        for kind, handler in self._table.items():
             bus.subscribe(handler, (kind,))
-    else:
-        bus.subscribe(translator, translator.handles)
