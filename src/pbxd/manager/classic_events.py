@@ -30,6 +30,8 @@ def _cid(snapshot: ChannelSnapshot) -> tuple[str, str]:
 class ClassicEventTranslator(TableTranslator):
     """Subscribed to the PBX bus in the classic dialect instead of the AMI 9 translator."""
 
+    stateless = False  # it pairs bridge members for Link/Unlink
+
     def __init__(self, manager: Manager) -> None:
         self.manager = manager
         self._linked: dict[str, tuple[ChannelSnapshot, ChannelSnapshot]] = {}  # bridge id → pair

@@ -86,7 +86,7 @@ class Manager:
             SipEventTranslator(self),
             MediaEventTranslator(self),
         ):
-            subscriber.subscribe_to(pbx.bus)
+            subscriber.subscribe_to(pbx.bus, self.hub.receivers)
         pbx.reloaders["manager"] = self.reload
         register_cli(self)
 
