@@ -17,6 +17,7 @@ the general context. ``sip show channels`` lists the calls (``channel_rows``).
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 from collections.abc import Awaitable, Callable
@@ -33,7 +34,7 @@ from ..pbx.media import HoldChanged
 from ..pbx.technology import ChannelUnavailable
 from ..techs.rtp import PortAllocator, RtpStream, load_port_range
 from . import digest
-from .message import NameAddr, Request, Response, SipParseError, SipUri, new_tag
+from .message import NameAddr, Request, Response, SipParseError, SipUri, name_addr, new_tag
 from .transaction import ClientInvite, Endpoint, ServerInvite, ServerTransaction
 
 if TYPE_CHECKING:
@@ -238,6 +239,7 @@ class Dialog:
         return request
 
 
+@functools.lru_cache(maxsize=4096)
 def _untagged(header: str) -> str:
     address = NameAddr.parse(header)
     address.params.pop("tag", None)
@@ -246,7 +248,7 @@ def _untagged(header: str) -> str:
 
 def _contact_uri(message: Request | Response) -> str:
     values = message.headers.values("Contact")
-    return NameAddr.parse(values[0]).uri if values else ""
+    return name_addr(values[0]).uri if values else ""
 
 
 class SipCall:
@@ -760,7 +762,7 @@ class SipTechnology:
         peer, previous = call.peer, call.invite
         assert peer.endpoint is not None and previous is not None
         target = previous.uri
-        sender_tag = NameAddr.parse(sender).tag
+        sender_tag = name_addr(sender).tag
         invite = self.stack.new_request(
             "INVITE",
             target,
@@ -771,7 +773,7 @@ class SipTechnology:
             cseq=cseq,
             from_tag=sender_tag,
         )
-        number = NameAddr.parse(sender).sip_uri.user
+        number = name_addr(sender).sip_uri.user
         invite.headers.add("Contact", self.contact(number, peer.endpoint))
         invite.headers.add("Allow", "INVITE, ACK, CANCEL, OPTIONS, BYE")
         if credentials is not None:

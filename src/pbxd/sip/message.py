@@ -18,6 +18,7 @@ a bare flag like ``;lr`` or ``;rport``).
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections.abc import Callable, Iterator
@@ -67,6 +68,11 @@ LIST_HEADERS = frozenset(
     {"via", "contact", "route", "record-route", "allow", "supported", "require",
      "proxy-require", "unsupported", "allow-events", "accept"}
 )  # fmt: skip
+
+#: The same, by canonical name.
+_LIST_CANONICAL = frozenset(
+    "-".join(p.capitalize() for p in name.split("-")) for name in LIST_HEADERS
+)
 
 REASONS = {
     100: "Trying",
@@ -202,7 +208,7 @@ class Headers:
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of ``name``."""
-        key = canonical(name)
+        key = _CANONICAL.get(name) or canonical(name)
         for item_name, value in self._items:
             if item_name == key:
                 return value
@@ -210,18 +216,19 @@ class Headers:
 
     def get_all(self, name: str) -> list[str]:
         """Every header line's value for ``name``, in order (not split at commas)."""
-        key = canonical(name)
+        key = _CANONICAL.get(name) or canonical(name)
         return [value for item_name, value in self._items if item_name == key]
 
     def values(self, name: str) -> list[str]:
         """Every entry of ``name``: list headers split at their top-level commas."""
-        found = self.get_all(name)
-        if name.lower() in LIST_HEADERS or canonical(name).lower() in LIST_HEADERS:
+        key = _CANONICAL.get(name) or canonical(name)
+        found = [value for item_name, value in self._items if item_name == key]
+        if key in _LIST_CANONICAL:
             return [entry for value in found for entry in split_list(value)]
         return found
 
     def add(self, name: str, value: str) -> None:
-        self._items.append((canonical(name), value))
+        self._items.append((_CANONICAL.get(name) or canonical(name), value))
 
     def prepend(self, name: str, value: str) -> None:
         self._items.insert(0, (canonical(name), value))
@@ -254,21 +261,33 @@ class Headers:
         return copied
 
 
-@dataclass
+#: Parsed header values by (name, raw text), shared by every message that carries the same
+#: text (a dialog's From and To, a request's Via in its responses): parsed once. Emptied when
+#: full, so made-up values cannot grow it.
+_PARSED: dict[tuple[str, str], object] = {}
+_PARSED_LIMIT = 8192
+
+
+def _parsed(name: str, raw: str, parse: Callable[[str], _T]) -> _T:
+    key = (name, raw)
+    found = _PARSED.get(key)
+    if found is None:
+        found = parse(raw)
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        _PARSED[key] = found
+    return found  # type: ignore[return-value]
+
+
+def name_addr(text: str) -> NameAddr:
+    """``text`` parsed as a name-addr, shared (read it, do not change it)."""
+    return _parsed("name-addr", text, NameAddr.parse)
+
+
+@dataclass(slots=True)
 class _Message:
     headers: Headers = field(default_factory=Headers)
     body: bytes = b""
-    #: parsed header values by (name, raw text): parsed once however often they are asked
-    _parsed: dict[tuple[str, str], object] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
-
-    def _parse(self, name: str, raw: str, parse: Callable[[str], _T]) -> _T:
-        key = (name, raw)
-        found = self._parsed.get(key)
-        if found is None:
-            found = self._parsed[key] = parse(raw)
-        return found  # type: ignore[return-value]
 
     # -- the headers every request and response carry -----------------------------------
     @property
@@ -277,7 +296,7 @@ class _Message:
 
     @property
     def cseq(self) -> tuple[int, str]:
-        return self._parse("CSeq", self.headers.get("CSeq") or "", parse_cseq)
+        return _parsed("CSeq", self.headers.get("CSeq") or "", parse_cseq)
 
     @property
     def vias(self) -> list[Via]:
@@ -285,31 +304,37 @@ class _Message:
 
     @property
     def top_via(self) -> Via:
-        """The first Via, parsed (a copy: changing it changes no header)."""
-        values = self.headers.values("Via")
-        if not values:
+        """The first Via, parsed (shared: read it, do not change it; see ``Via.copy``)."""
+        first = self.headers.get("Via")
+        if first is None:
             raise SipParseError("no Via header")
-        via = self._parse("Via", values[0], Via.parse)
-        return Via(via.transport, via.host, via.port, dict(via.params))
+        if "," in first:
+            entries = split_list(first)
+            if not entries:
+                raise SipParseError("no Via header")
+            first = entries[0]
+        return _parsed("Via", first, Via.parse)
 
     @property
     def from_(self) -> NameAddr:
         """From, parsed (shared: read it, do not change it)."""
-        return self._parse("From", self.headers.get("From") or "", NameAddr.parse)
+        return _parsed("name-addr", self.headers.get("From") or "", NameAddr.parse)
 
     @property
     def to(self) -> NameAddr:
         """To, parsed (shared: read it, do not change it)."""
-        return self._parse("To", self.headers.get("To") or "", NameAddr.parse)
+        return _parsed("name-addr", self.headers.get("To") or "", NameAddr.parse)
 
     def _head_and_body(self, start: str) -> bytes:
         lines = [start]
-        lines.extend(f"{name}: {value}" for name, value in self.headers if name != "Content-Length")
-        lines.append(f"Content-Length: {len(self.body)}")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape") + self.body
+        for name, value in self.headers._items:
+            if name != "Content-Length":
+                lines.append(f"{name}: {value}")
+        lines.append(f"Content-Length: {len(self.body)}\r\n\r\n")
+        return "\r\n".join(lines).encode("utf-8", "surrogateescape") + self.body
 
 
-@dataclass
+@dataclass(slots=True)
 class Request(_Message):
     method: str = ""
     uri: str = ""
@@ -318,7 +343,7 @@ class Request(_Message):
         return self._head_and_body(f"{self.method} {self.uri} SIP/2.0")
 
 
-@dataclass
+@dataclass(slots=True)
 class Response(_Message):
     status: int = 200
     reason: str = "OK"
@@ -357,10 +382,13 @@ def _header_lines(head: str) -> tuple[str, list[tuple[str, str]]]:
             items[-1] = (name, f"{value} {line.strip()}".strip())
             continue
         name, colon, value = line.partition(":")
-        name = name.strip()
-        if not colon or (name not in _CANONICAL and not _TOKEN.match(name)):
-            raise SipParseError(f"malformed header line: {line[:60]!r}")
-        items.append((name, value.strip()))
+        known = _CANONICAL.get(name)
+        if known is None:
+            name = name.strip()
+            if not colon or not _TOKEN.match(name):
+                raise SipParseError(f"malformed header line: {line[:60]!r}")
+            known = canonical(name)
+        items.append((known, value.strip()))
     return start, items
 
 
@@ -394,7 +422,8 @@ def parse_message(data: bytes) -> Message:
     except UnicodeDecodeError as exc:
         raise SipParseError("message head is not UTF-8") from exc
     start, items = _header_lines(text)
-    headers = Headers(items)
+    headers = Headers()
+    headers._items = items  # names made canonical by _header_lines
     length = _content_length(headers)
     if length is not None:
         if len(rest) < length:
@@ -441,18 +470,29 @@ class StreamFramer:
 # -- structured values --------------------------------------------------------------------
 
 
+_PARAM_NAMES: dict[str, str] = {}  # parameter names as written -> lowercased, checked
+
+
 def parse_params(text: str) -> dict[str, str | None]:
     """``;a=1;lr;b="x y"`` (leading ``;`` optional) into an ordered dict, names lowercased."""
     params: dict[str, str | None] = {}
-    for part in _split_unquoted(text, ";"):
-        part = part.strip()
+    if not text:
+        return params
+    for part in text.split(";") if '"' not in text else _split_unquoted(text, ";"):
         if not part:
             continue
         name, equals, value = part.partition("=")
-        name = name.strip().lower()
-        if not name or not _TOKEN.match(name):
-            raise SipParseError(f"bad parameter {part[:40]!r}")
-        params[name] = value.strip() if equals else None
+        known = _PARAM_NAMES.get(name)
+        if known is None:
+            part = part.strip()
+            if not part:
+                continue
+            known = name.strip().lower()
+            if not known or not _TOKEN.match(known):
+                raise SipParseError(f"bad parameter {part[:40]!r}")
+            if len(_PARAM_NAMES) < _CANONICAL_LIMIT:
+                _PARAM_NAMES[name] = known
+        params[known] = value.strip() if equals else None
     return params
 
 
@@ -478,6 +518,7 @@ def _split_unquoted(text: str, separator: str) -> list[str]:
     return parts
 
 
+@functools.lru_cache(maxsize=4096)
 def _host_port(text: str) -> tuple[str, int | None]:
     if text.startswith("["):
         close = text.find("]")
@@ -588,6 +629,9 @@ class NameAddr:
         return f"{name}<{self.uri}>{format_params(self.params)}"
 
 
+_VIA_PROTOCOLS = {f"SIP/2.0/{t}": t for t in ("UDP", "TCP", "TLS", "WS", "WSS", "SCTP")}
+
+
 @dataclass
 class Via:
     transport: str = "UDP"
@@ -598,12 +642,19 @@ class Via:
     @classmethod
     def parse(cls, text: str) -> Via:
         protocol, _, rest = text.strip().partition(" ")
-        parts = [part.strip() for part in protocol.split("/")]
-        if len(parts) != 3 or parts[0].upper() != "SIP" or parts[1] != "2.0" or not parts[2]:
-            raise SipParseError(f"bad Via {text[:60]!r}")
+        transport = _VIA_PROTOCOLS.get(protocol)
+        if transport is None:
+            parts = [part.strip() for part in protocol.split("/")]
+            if len(parts) != 3 or parts[0].upper() != "SIP" or parts[1] != "2.0" or not parts[2]:
+                raise SipParseError(f"bad Via {text[:60]!r}")
+            transport = parts[2].upper()
         sent_by, _, params_text = rest.strip().partition(";")
         host, port = _host_port(sent_by.strip())
-        return cls(parts[2].upper(), host, port, parse_params(params_text))
+        return cls(transport, host, port, parse_params(params_text))
+
+    def copy(self) -> Via:
+        """A copy to change (a parsed Via is shared by the messages that carry it)."""
+        return Via(self.transport, self.host, self.port, dict(self.params))
 
     @property
     def branch(self) -> str:

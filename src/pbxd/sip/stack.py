@@ -257,16 +257,16 @@ class SipStack:
 
 def _mark_received(request: Request, via_host: str, endpoint: Endpoint) -> None:
     """Add ``received`` (and fill ``rport``) on the top Via, RFC 3261 18.2.1 / RFC 3581."""
-    vias = request.headers.values("Via")
     top = request.top_via
+    if via_host == endpoint.host and ("rport" not in top.params or top.params["rport"]):
+        return
+    top = top.copy()
     if via_host != endpoint.host:
         top.params["received"] = endpoint.host
-    elif "rport" not in top.params or top.params["rport"]:
-        return
     if "rport" in top.params and not top.params["rport"]:
         top.params["rport"] = str(endpoint.port)
         top.params.setdefault("received", endpoint.host)
-    request.headers.replace_all("Via", [str(top), *vias[1:]])
+    request.headers.replace_all("Via", [str(top), *request.headers.values("Via")[1:]])
 
 
 def _route_to(host: str) -> str:
