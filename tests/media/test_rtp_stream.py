@@ -60,7 +60,8 @@ class Phone:
 async def leg(pbx: PBX, name: str, phone: Phone, codec: str = "PCMU") -> RtpStream:
     channel = Channel(pbx, name, "SIP", state=ChannelState.UP)
     pbx.add_channel(channel)
-    stream = RtpStream(channel, PortAllocator(PortRange(), "127.0.0.1").bind())
+    ports = PortAllocator(PortRange(), "127.0.0.1")
+    stream = RtpStream(channel, ports.bind(), ports.release)
     stream.open()
     stream.configure(codec, 0 if codec == "PCMU" else 8, 101, phone.address, True)
     channel.media = stream

@@ -191,6 +191,7 @@ def attach_calls(pbx: PBX, directory: Path) -> SipTechnology | None:
     )
     pbx.technologies["sip"] = tech
     service.channel_rows.append(tech.channel_rows)
+    service.on_stop.append(ports.close)
 
     @pbx.cli.register("sip show channelstats", "List statistics for active SIP channels")
     def channelstats(args: list[str]) -> list[str]:
@@ -686,7 +687,7 @@ class SipTechnology:
         return lines
 
     def _new_stream(self, channel: Channel) -> RtpStream:
-        return RtpStream(channel, self.ports.bind())
+        return RtpStream(channel, self.ports.bind(), self.ports.release)
 
     # -- outgoing -------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ For the SIP call code (the ``SIP`` channel technology) the parts to use are:
 * ``service.authenticate(request, transaction, method)`` answers the 401 challenge (or 403)
   and returns the peer when the request carries the right digest;
 * ``service.channel_rows``: callables giving ``sip show channels`` rows
+* ``service.on_stop``: callables run when the service stops (the RTP sockets kept for reuse)
   ``(peer host, user, call id, format, hold, last message, expiry, peer)``.
 """
 
@@ -57,6 +58,7 @@ class SipService:
         self.mwi = Mwi(self)
         self.registrations = [OutboundRegistration(self, r) for r in config.registrations]
         self.channel_rows: list[ChannelRows] = []
+        self.on_stop: list[Callable[[], None]] = []
         self.started = False
         self.stack.handlers["REGISTER"] = self.registrar.handle
         self.stack.handlers["OPTIONS"] = self._options
@@ -91,6 +93,8 @@ class SipService:
         for registration in self.registrations:
             registration.close()
         self.started = False
+        for stopped in self.on_stop:
+            stopped()
         await self.stack.close()
 
     def reload(self) -> str:

@@ -13,9 +13,11 @@ relay the far end's packets as they are, without decoding them.
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import logging
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,16 +61,46 @@ def load_port_range(directory: Path) -> PortRange:
 
 
 class PortAllocator:
-    """Even ports of a range, handed out in turn; a port in use is skipped."""
+    """Even ports of a range, handed out in turn; a port in use is skipped.
 
-    def __init__(self, ports: PortRange, host: str) -> None:
+    Sockets given back are kept (up to ``keep``) and handed out again, oldest first, after
+    the packets queued on them are thrown away: a busy PBX does not open and close two
+    sockets per call.
+    """
+
+    def __init__(self, ports: PortRange, host: str, keep: int = 256) -> None:
         self.ports, self.host = ports, host
         first = ports.start + (ports.start & 1)
         self._cycle = itertools.cycle(range(first, ports.end, 2))
         self._count = len(range(first, ports.end, 2))
+        self._free: collections.deque[socket.socket] = collections.deque()
+        self._keep = keep
+        self._closed = False
+
+    def release(self, sock: socket.socket) -> None:
+        """``sock`` is no longer used: kept for another call, or closed."""
+        if len(self._free) < self._keep and sock.fileno() != -1 and not self._closed:
+            self._free.append(sock)
+        else:
+            sock.close()
+
+    def close(self) -> None:
+        """Close the kept sockets; later ones are closed as they come back."""
+        self._closed = True
+        while self._free:
+            self._free.popleft().close()
 
     def bind(self) -> socket.socket:
         """A UDP socket bound on the next free even port; OSError when all are taken."""
+        while self._free:
+            sock = self._free.popleft()
+            try:
+                while True:  # what came after its last call ended
+                    sock.recv(2048)
+            except (BlockingIOError, InterruptedError):
+                return sock
+            except OSError:
+                sock.close()
         for _ in range(self._count):
             port = next(self._cycle)
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -85,9 +117,13 @@ class PortAllocator:
 class RtpStream(MediaPort):
     """A SIP channel's media: RTP in and out on one UDP socket."""
 
-    def __init__(self, channel: Channel, sock: socket.socket) -> None:
+    def __init__(
+        self, channel: Channel, sock: socket.socket, release: Callable[[socket.socket], None]
+    ) -> None:
         super().__init__(channel, "PCMU")
         self.sock = sock
+        self._release = release  # takes the socket back when the stream closes
+        self.closed = False
         self.local: Address = sock.getsockname()[:2]
         self.loop: asyncio.AbstractEventLoop | None = None  # set while the socket is read
         self.remote: Address | None = None
@@ -109,6 +145,9 @@ class RtpStream(MediaPort):
         self.loop.add_reader(self.sock.fileno(), self._readable)
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         if self.peer is not None and self.peer.peer is self:
             self.peer.set_sink(None)
         self.set_sink(None)
@@ -116,7 +155,7 @@ class RtpStream(MediaPort):
         if self.loop is not None:
             self.loop.remove_reader(self.sock.fileno())
             self.loop = None
-        self.sock.close()
+        self._release(self.sock)
 
     def _readable(self) -> None:
         recvfrom = self.sock.recvfrom
