@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-import secrets
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -679,16 +679,29 @@ def parse_cseq(text: str) -> tuple[int, str]:
 # -- building -----------------------------------------------------------------------------
 
 
+_RANDOM = bytearray()  # unpredictable bytes, read from the system a page at a time
+
+
+def _random_hex(size: int) -> str:
+    """``size`` unpredictable bytes in hex (one system call per 4 KiB, not per tag)."""
+    global _RANDOM
+    if len(_RANDOM) < size:
+        _RANDOM = bytearray(os.urandom(4096))
+    chunk = _RANDOM[-size:]
+    del _RANDOM[-size:]
+    return chunk.hex()
+
+
 def new_branch() -> str:
-    return MAGIC_COOKIE + secrets.token_hex(8)
+    return MAGIC_COOKIE + _random_hex(8)
 
 
 def new_tag() -> str:
-    return secrets.token_hex(6)
+    return _random_hex(6)
 
 
 def new_call_id(host: str) -> str:
-    return f"{secrets.token_hex(12)}@{host}"
+    return f"{_random_hex(12)}@{host}"
 
 
 _RESPONSE_COPIES = ("Via", "From", "To", "Call-ID", "CSeq")  # in this order
