@@ -347,6 +347,12 @@ class SipCall:
         if self.stream is not None:
             self.stream.close()
         self.tech.forget(self)
+        # the call's objects point at each other: without these links they go by reference
+        # counting as soon as the last one is dropped, not in a collector pause
+        self.client = None
+        channel.driver = None
+        if channel.media is self.stream:
+            channel.media = None
 
     # -- ending -------------------------------------------------------------------------
 

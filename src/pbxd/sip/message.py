@@ -19,8 +19,8 @@ a bare flag like ``;lr`` or ``;rport``).
 from __future__ import annotations
 
 import functools
-import re
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
