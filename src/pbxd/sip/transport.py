@@ -24,6 +24,8 @@ from .transaction import Endpoint
 
 log = logging.getLogger("pbxd.sip")
 
+UDP_RECEIVE_BUFFER = 4 * 1024 * 1024  # bytes asked for; Linux caps it at net.core.rmem_max
+
 OnMessage = Callable[[Message, Endpoint], None]
 OnBadMessage = Callable[[bytes, Endpoint, SipParseError], None]
 
@@ -98,10 +100,19 @@ class SipTransport:
         self._connecting: set[asyncio.Task[None]] = set()
 
     async def start_udp(self, host: str, port: int) -> None:
+        """Bind UDP with a large receive buffer (up to the system's limit), so a burst of
+        requests while the loop is busy waits in the kernel instead of being dropped."""
         loop = asyncio.get_running_loop()
-        self.udp, _ = await loop.create_datagram_endpoint(
-            lambda: _Udp(self), local_addr=(host, port)
-        )
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER)
+            sock.bind((host, port))
+            sock.setblocking(False)
+            self.udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), sock=sock)
+        except BaseException:
+            sock.close()
+            raise
 
     async def start_tcp(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
