@@ -878,7 +878,7 @@ def scenario_client(s: Settings) -> list[Row]:
 # -- SIP calls: sipp calls sipp through pbxd's Dial(SIP/bob) -------------------------------
 
 SIP_SCENARIOS = ROOT / "tests" / "sip" / "scenarios"
-SIP_RATES = (200, 300, 400)  # calls/s offered, each call held 1 s
+SIP_RATES = (200, 300, 400, 500)  # calls/s offered, each call held 1 s
 SIP_RATE_TARGET = 400
 SIP_RATE_ANCHOR = "300/s (350/s with 20,000 files); 400/s retransmits, 500/s fails"
 SIP_HELD = 500  # calls held at once with RTP both ways

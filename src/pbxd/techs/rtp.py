@@ -159,7 +159,7 @@ class RtpStream(MediaPort):
 
     def _readable(self) -> None:
         recvfrom = self.sock.recvfrom
-        for _ in range(64):  # a burst at most, then other sockets get their turn
+        for _ in range(4):  # a few at most: a loop turn stays short, so SIP is read in time
             try:
                 data, addr = recvfrom(2048)
             except (BlockingIOError, InterruptedError):
