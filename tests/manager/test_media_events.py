@@ -64,3 +64,22 @@ def test_hold_and_unhold() -> None:
     assert held.endswith("Linkedid: " + channel.linkedid)
     assert jazz.endswith("\r\nMusicClass: jazz")
     assert unheld.startswith("Event: Unhold\r\nPrivilege: call,all\r\nChannel: SIP/alice")
+
+
+def test_nothing_is_translated_while_no_session_could_receive_it() -> None:
+    """A translator subscribed with the hub's receivers skips its work while there are none
+    (as Asterisk skips manager events without listeners), and resumes when one logs in."""
+    hub, scheduled = make_hub()
+    translator = MediaEventTranslator(SimpleNamespace(hub=hub))  # type: ignore[arg-type]
+    pbx = PBX()
+    translator.subscribe_to(pbx.bus, hub.receivers)
+    spy = Channel(pbx, "SIP/dave-00000003", "SIP", state=ChannelState.UP)
+    pbx.bus.publish(ChanSpyStarted(spy.snapshot(), None))
+    assert hub.published == 0
+    session = FakeSession(int(Privilege.CALL))
+    hub.watch(session)  # type: ignore[arg-type]
+    pbx.bus.publish(ChanSpyStopped(spy.snapshot(), None))
+    for run in scheduled:
+        run()
+    assert hub.published == 1
+    assert b"".join(session.pushed).startswith(b"Event: ChanSpyStop\r\n")

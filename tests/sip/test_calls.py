@@ -24,13 +24,13 @@ from pbxd.config.conf import loads
 from pbxd.media import g711
 from pbxd.pbx import causes, recording
 from pbxd.pbx.applications.chanspy import ChanSpyStarted, ChanSpyStopped
-from pbxd.pbx.channel import Party
+from pbxd.pbx.channel import ChannelState, Party
 from pbxd.pbx.core import PBX
 from pbxd.pbx.dialplan import Dialplan
-from pbxd.pbx.events import BridgeEntered, Dtmf, HungUp, NewChannel, VarSet
+from pbxd.pbx.events import BridgeEntered, DialState, Dtmf, HungUp, NewChannel, NewState, VarSet
 from pbxd.pbx.media import HoldChanged
 from pbxd.pbx.technology import ChannelUnavailable
-from pbxd.sip.calls import SipTechnology, attach_calls
+from pbxd.sip.calls import SipTechnology, attach_calls, info_digit
 from pbxd.sip.config import load_sip_config
 from pbxd.sip.service import SipService
 from pbxd.sip.transaction import Timers
@@ -72,6 +72,13 @@ exten => answerhang,1,Answer()
  same => n,Hangup()
 exten => ring,1,Ringing()
  same => n,Wait(30)
+exten => early,1,Progress()
+ same => n,Playback(hello,noanswer)
+ same => n,Answer()
+ same => n,Wait(10)
+exten => earlyplay,1,Playback(hello,noanswer)
+ same => n,Answer()
+ same => n,Wait(10)
 """
 
 
@@ -310,6 +317,41 @@ async def test_rfc4733_digits_reach_read_and_ami(tmp_path: Path) -> None:
 
 
 @synchronously
+async def test_sip_info_digits_reach_read_and_ami(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        caller = await h.uac("call_uac_info.xml", "read", duration_ms=500).start()
+        assert await caller.finish() == 0, caller.output.decode()  # 200s, and 415 for text
+        await h.settle()
+        assert h.variable("DIGITS") == ["42"]
+        presses = [(e.digit, e.begin, e.direction) for e in h.events if isinstance(e, Dtmf)]
+        assert presses == [(digit, begin, "Received") for digit in "42#" for begin in (True, False)]
+        ends = [e.duration_ms for e in h.events if isinstance(e, Dtmf) and not e.begin]
+        assert ends == [160, 250, 160]
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "press"),
+    [
+        ("application/dtmf-relay", b"Signal=5\r\nDuration=160\r\n", ("5", 160)),
+        ("application/dtmf-relay", b"signal = *\nduration=x", ("*", 100)),
+        ("application/dtmf-relay", b"Signal=10", ("*", 100)),
+        ("application/dtmf", b"#", ("#", 100)),
+        ("application/dtmf-relay", b"Signal=16", None),
+        ("application/dtmf-relay", b"Duration=100", None),
+        ("text/plain", b"5", None),
+    ],
+)
+def test_info_bodies(kind: str, body: bytes, press: tuple[str, int] | None) -> None:
+    assert info_digit(kind, body) == press
+
+
+@given(kind=st.sampled_from(["application/dtmf-relay", "application/dtmf", "x"]), body=st.binary())
+def test_any_info_body_is_a_key_or_nothing(kind: str, body: bytes) -> None:
+    press = info_digit(kind, body)
+    assert press is None or (press[0] in "0123456789*#ABCD" and 0 <= press[1] <= 10_000)
+
+
+@synchronously
 async def test_reinvite_puts_the_call_on_hold_and_back(tmp_path: Path) -> None:
     async with running(tmp_path) as h:
         # the scenario checks our answers: recvonly to its sendonly, then sendrecv again
@@ -458,6 +500,64 @@ async def test_playback_sends_the_files_audio_as_rtp(tmp_path: Path) -> None:
         await h.settle()
         assert h.variable("PLAYBACKSTATUS") == ["SUCCESS"]
         assert _overlap(tone, read_pcm(h.monitor / "play-sent.wav")) == len(tone)
+
+
+def _hello(tmp_path: Path, h: Harness) -> bytes:
+    """A 1 s tone as the sound ``hello`` (exact in G.711); its 16-bit samples."""
+    h.pbx.sounds_dir = tmp_path / "sounds"
+    (tmp_path / "sounds" / "en").mkdir(parents=True)
+    tone = g711.decode("PCMU", b"".join(tone_payloads()))
+    with wave.open(str(tmp_path / "sounds" / "en" / "hello.wav"), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(tone)
+    return tone
+
+
+@pytest.mark.parametrize("exten", ["early", "earlyplay"])
+@synchronously
+async def test_early_media_comes_after_a_183_with_sdp(tmp_path: Path, exten: str) -> None:
+    """Progress() sends 183 with our SDP answer; audio played before Answer() goes out as
+    early media (without Progress(), the first packet sends the 183, as chan_sip does)."""
+    async with running(tmp_path) as h:
+        _hello(tmp_path, h)
+        sent_before_answer: list[int] = []
+
+        def answered(event: NewState) -> None:
+            if event.channel.state == ChannelState.UP:
+                media = h.pbx.channels[event.channel.name].media
+                assert isinstance(media, RtpStream)
+                sent_before_answer.append(media.sent_packets)
+
+        h.pbx.bus.subscribe(answered, (NewState,))
+        caller = await h.uac("call_uac_early.xml", exten, duration_ms=300).start()
+        assert await caller.finish() == 0, caller.output.decode()  # 183 with SDP, then 200
+        await h.settle()
+        assert h.variable("PLAYBACKSTATUS") == ["SUCCESS"]
+        assert sent_before_answer and sent_before_answer[0] >= 45  # the 1 s tone, early
+
+
+@synchronously
+async def test_dial_passes_the_callees_early_media_to_the_caller(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        connected_early: list[bool] = []
+
+        def answered(event: NewState) -> None:
+            if event.channel.name.startswith("SIP/bob") and event.channel.state == ChannelState.UP:
+                caller = next(c for c in h.pbx.channels.values() if c.name.startswith("SIP/carol"))
+                callee = h.pbx.channels[event.channel.name]
+                connected_early.append(caller.media is not None and caller.media.peer is callee.media)
+
+        h.pbx.bus.subscribe(answered, (NewState,))
+        alice, bob = await two_phones(h, "call_uac_early.xml", "call_uas_early.xml", duration_ms=300)
+        assert await alice.finish() == 0, alice.output.decode()  # the caller got a 183 with SDP
+        assert await bob.finish() == 0, bob.output.decode()
+        await h.settle()
+        states = [e.status for e in h.events if isinstance(e, DialState)]
+        assert states == ["PROGRESS"]
+        assert connected_early == [True]  # the early media flowed before the bridge
+        assert dial_statuses(h) == ["ANSWER"]
 
 
 SDP_LINES = st.sampled_from(

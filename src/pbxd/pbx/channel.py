@@ -17,6 +17,7 @@ from .events import (
     ConnectedLineChanged,
     HangupRequested,
     NewState,
+    Progressed,
     VarSet,
 )
 from .flag import Flag
@@ -192,6 +193,16 @@ class Channel:
     @property
     def up(self) -> bool:
         return self.state == ChannelState.UP
+
+    def progress(self) -> None:
+        """Indicate progress before answering (Asterisk's AST_CONTROL_PROGRESS): early media
+        may flow. A technology that signals it (SIP: 183 with SDP) has a ``progress`` hook."""
+        if self.state == ChannelState.UP or self.gone or self.hangup_requested:
+            return
+        self.publish(Progressed(self.snapshot()))
+        indicate = getattr(self.driver, "progress", None)
+        if indicate is not None:
+            indicate(self)
 
     # -- identities ----------------------------------------------------------------------
 

@@ -63,6 +63,13 @@ class DialBegin(NamedTuple):
     dialstring: str
 
 
+class Progressed(NamedTuple):
+    """The channel indicated progress before answering: early media may flow (a SIP
+    caller gets 183 Session Progress with SDP)."""
+
+    channel: ChannelSnapshot
+
+
 class DialState(NamedTuple):
     caller: ChannelSnapshot | None
     dest: ChannelSnapshot

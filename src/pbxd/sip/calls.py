@@ -240,6 +240,35 @@ class Dialog:
         return request
 
 
+INFO_DURATION_MS = 100  # a press whose INFO says no Duration (chan_sip's default)
+_INFO_SIGNALS = {"10": "*", "11": "#"}  # numeric events some phones send for * and #
+
+
+def info_digit(kind: str, body: bytes) -> tuple[str, int] | None:
+    """The key and its duration (ms) of an INFO body, None if it names no DTMF key:
+    ``application/dtmf-relay`` (``Signal=5``, ``Duration=160``) or ``application/dtmf``
+    (the key alone)."""
+    text = body.decode("latin-1").strip()
+    duration = INFO_DURATION_MS
+    if kind == "application/dtmf-relay":
+        fields = {}
+        for line in text.splitlines():
+            name, equals, value = line.partition("=")
+            if equals:
+                fields[name.strip().lower()] = value.strip()
+        signal = fields.get("signal", "")
+        if fields.get("duration", "").isdigit():
+            duration = min(int(fields["duration"]), 10_000)
+    elif kind == "application/dtmf":
+        signal = text
+    else:
+        return None
+    signal = _INFO_SIGNALS.get(signal, signal).upper()
+    if len(signal) != 1 or signal not in "0123456789*#ABCD":
+        return None
+    return signal, duration
+
+
 @functools.lru_cache(maxsize=4096)
 def _untagged(header: str) -> str:
     address = NameAddr.parse(header)
@@ -283,6 +312,7 @@ class SipCall:
         self.dialed_user = ""  # ``exten@peer``: the user the INVITE asks for
         self.requestor: Channel | None = None  # who dialed this outgoing call
         self.rang = False
+        self.early_sdp: bytes | None = None  # our answer, sent in a 183 before the 200
         self.authenticated = False  # a challenge to our INVITE was answered
         self.last_message = ""
         self.media_host = "127.0.0.1"  # the address our SDP gives for RTP
@@ -406,6 +436,18 @@ class SipCall:
         server.respond(response)
         return response
 
+    def progress(self, channel: Channel) -> None:
+        """Early media for an incoming caller: 183 Session Progress with our answer, once
+        (nothing for a late offer, whose answer only the 200 may carry)."""
+        if self.outgoing or self.ended or self.answered or self.early_sdp is not None:
+            return
+        if self.stream is None or self.server is None or self.offer_pending:
+            return
+        self.stream.before_sending = None
+        body = self.local_sdp("recvonly" if self.on_hold else "sendrecv")
+        if self._respond(183, body) is not None:
+            self.early_sdp = body
+
     def ring(self) -> None:
         """Tell an incoming caller its call rings (180), once."""
         if not self.outgoing and not self.rang and not self.ended and not self.answered:
@@ -416,7 +458,8 @@ class SipCall:
         if self.stream is None or self.server is None:
             return
         self.answered = True
-        body = self.local_sdp("recvonly" if self.on_hold else "sendrecv")
+        self.stream.before_sending = None
+        body = self.early_sdp or self.local_sdp("recvonly" if self.on_hold else "sendrecv")
         response = self._respond(200, body)
         if response is None:
             return
@@ -479,7 +522,9 @@ class SipCall:
                         self.apply_sdp(response.body)
                     except sdp.SdpError:
                         pass
-                if status in (180, 183) and self.channel.state != ChannelState.UP:
+                if status == 183:  # Dial tells the caller, who hears the early media
+                    self.channel.progress()
+                elif status == 180 and self.channel.state != ChannelState.UP:
                     self.channel.set_state(ChannelState.RINGING)
                     caller = self.requestor.driver if self.requestor is not None else None
                     if isinstance(caller, SipCall):  # the SIP phone that dialed hears it ring
@@ -609,6 +654,7 @@ class SipTechnology:
             ("ACK", self.on_ack),
             ("BYE", self.on_bye),
             ("CANCEL", self.on_cancel),
+            ("INFO", self.on_info),
         ):
             stack.handlers[method] = handler
         if stack.on_stray_response is None:
@@ -782,7 +828,7 @@ class SipTechnology:
         )
         number = name_addr(sender).sip_uri.user
         invite.headers.add("Contact", self.contact(number, peer.endpoint))
-        invite.headers.add("Allow", "INVITE, ACK, CANCEL, OPTIONS, BYE")
+        invite.headers.add("Allow", "INVITE, ACK, CANCEL, OPTIONS, BYE, INFO")
         if credentials is not None:
             invite.headers.add(*credentials)
         invite.headers.add("Content-Type", "application/sdp")
@@ -874,6 +920,7 @@ class SipTechnology:
             transaction.respond(488)
             return
         call.stream.open()
+        call.stream.before_sending = channel.progress  # audio before the answer: 183 first
         channel.media = call.stream
         call.dialog = Dialog(
             request.call_id,
@@ -937,6 +984,32 @@ class SipTechnology:
         call.stop_ok_retransmissions()
         call.ended = True
         call.channel.queue_hangup(causes.NORMAL_CLEARING)
+
+    def on_info(
+        self, request: Request, transaction: ServerTransaction | None, endpoint: Endpoint
+    ) -> None:
+        """SIP INFO DTMF (``application/dtmf-relay`` or ``application/dtmf``): a key press,
+        as if it had come as RFC 4733 events; an empty INFO is a keep-alive (200)."""
+        assert transaction is not None
+        call = self._call_in_dialog(request)
+        if call is None:
+            transaction.respond(481)
+            return
+        if not request.body.strip():
+            transaction.respond(200)
+            return
+        kind = (request.headers.get("Content-Type") or "").partition(";")[0].strip().lower()
+        press = info_digit(kind, request.body)
+        if press is None:
+            transaction.respond(415)
+            return
+        transaction.respond(200)
+        call.last_message = "Rx: INFO"
+        port = call.channel.media
+        if port is not None:
+            digit, duration_ms = press
+            port.digit_received(digit, True)
+            port.digit_received(digit, False, duration_ms)
 
     def on_cancel(
         self, request: Request, transaction: ServerTransaction | None, endpoint: Endpoint

@@ -137,6 +137,9 @@ class RtpStream(MediaPort):
         self.relay_to: RtpStream | None = None  # the fast path, when planned
         self.received_packets = self.sent_packets = self.dropped_packets = 0
         self.relayed_packets = 0  # sent by the fast path, undecoded
+        #: run once before the first packet goes out (a SIP caller not yet answered is sent
+        #: 183 Session Progress first, as chan_sip does for early media)
+        self.before_sending: Callable[[], None] | None = None
         self._warned: set[Address] = set()
 
     def open(self) -> None:
@@ -235,6 +238,8 @@ class RtpStream(MediaPort):
     def transmit(self, frame: Frame) -> None:
         if self.loop is None or self.remote is None or not self.sending:
             return
+        if self.before_sending is not None:
+            self._first_send()
         self.sent_packets += 1
         self._send(self.sequencer.next(self.payload_type, frame.payload, len(frame.payload)))
 
@@ -242,6 +247,8 @@ class RtpStream(MediaPort):
         """A packet of the bridged peer's, relayed with our own header."""
         if self.loop is None or self.remote is None or not self.sending:
             return
+        if self.before_sending is not None:
+            self._first_send()
         self.sent_packets += 1
         self.relayed_packets += 1
         sequencer = self.sequencer
@@ -262,6 +269,11 @@ class RtpStream(MediaPort):
             self._send(header + packet.payload)
             return
         self._send(header + data[12 + 4 * (data[0] & 0x0F) :])
+
+    def _first_send(self) -> None:
+        hook, self.before_sending = self.before_sending, None
+        if hook is not None:
+            hook()
 
     def send_digit(self, digit: str, duration_ms: int) -> None:
         if self.loop is None or self.remote is None or self.event_pt is None:

@@ -131,7 +131,7 @@ def _truthy(text: str) -> bool:
 
 @application("Progress", "Indicate progress.", "Progress()")
 async def progress(channel: Channel, data: str) -> None:
-    return None
+    channel.progress()
 
 
 @application("Ringing", "Indicate ringing tone.", "Ringing()")

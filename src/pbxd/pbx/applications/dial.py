@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
-from .. import causes
+from .. import causes, media
 from ..bridge import Bridge, run_imparted, stay_bridged
 from ..channel import ChannelState
 from ..engine import execute, goto, wait_for_hangup
-from ..events import DialBegin, DialEnd, DialState, NewState
+from ..events import DialBegin, DialEnd, DialState, NewState, Progressed
 from ..features import features_of
 from ..technology import ChannelUnavailable
 from . import application, split_args
@@ -266,7 +266,9 @@ _RINGING: WeakKeyDictionary[PBX, WeakKeyDictionary[Channel, Channel]] = WeakKeyD
 
 def _ringing_watch(pbx: PBX) -> WeakKeyDictionary[Channel, Channel]:
     """The channels Dial is ringing (to their caller) on this PBX: when one reports ringing,
-    Dial publishes ``DialState`` with ``RINGING`` (one bus subscriber per PBX)."""
+    Dial publishes ``DialState`` with ``RINGING``; when one indicates progress, ``DialState``
+    with ``PROGRESS``, the caller is told and hears the early media (one bus subscriber per
+    PBX)."""
     watch = _RINGING.get(pbx)
     if watch is None:
         ringing: WeakKeyDictionary[Channel, Channel] = WeakKeyDictionary()
@@ -280,7 +282,18 @@ def _ringing_watch(pbx: PBX) -> WeakKeyDictionary[Channel, Channel]:
             if caller is not None and dest is not None:
                 dest.publish(DialState(caller.snapshot(), event.channel, "RINGING"))
 
+        def progressed(event: Progressed) -> None:
+            dest = pbx.channels.get(event.channel.name)
+            caller = ringing.get(dest) if dest is not None else None
+            if caller is None or dest is None:
+                return
+            dest.publish(DialState(caller.snapshot(), event.channel, "PROGRESS"))
+            caller.progress()
+            if caller.media is not None and dest.media is not None and not caller.bridge_id:
+                media.connect_bridge([caller, dest])  # early media, until the bridge
+
         pbx.bus.subscribe(state_changed, (NewState,))
+        pbx.bus.subscribe(progressed, (Progressed,))
     return watch
 
 
