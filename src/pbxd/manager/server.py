@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..pbx.bus import Reloaded, ShuttingDown
+from ..pbx.clock import RealClock
 from .cdr_events import CdrEventTranslator
 from .channel_events import ChannelEventTranslator
 from .classic_events import ClassicEventTranslator
@@ -61,6 +63,8 @@ class Manager:
         self.pbx = pbx
         self.loop = loop
         self.clock = pbx.clock
+        #: the clock without its wrapper when it is the wall clock (Ping asks it every time)
+        self._now = time.time if type(pbx.clock) is RealClock else pbx.clock
         self.actions = with_classic(actions) if settings.classic else actions
         #: actions by the exact spelling clients send (filled on first use)
         self.action_cache: dict[str, ActionSpec] = {}
@@ -96,7 +100,7 @@ class Manager:
 
     def timestamp(self) -> str:
         """``now`` as ``seconds.micros``; reused within 100 µs (formatting floats is dear)."""
-        now = self.clock()
+        now = self._now()
         if 0.0 <= now - self._stamp_time < 0.0001:
             return self._stamp_text
         self._stamp_time = now
