@@ -32,7 +32,7 @@ from ..pbx.engine import run_dialplan
 from ..pbx.flag import Flag, wait_any
 from ..pbx.media import HoldChanged
 from ..pbx.technology import ChannelUnavailable
-from ..techs.rtp import PortAllocator, RtpStream, load_port_range
+from ..techs.rtp import Interleave, PortAllocator, RtpStream, load_port_range
 from . import digest
 from .message import NameAddr, Request, Response, SipParseError, SipUri, name_addr, new_tag
 from .transaction import ClientInvite, Endpoint, ServerInvite, ServerTransaction
@@ -648,6 +648,8 @@ class SipTechnology:
         self.by_invite: dict[int, SipCall] = {}  # incoming calls by INVITE transaction
         self._sequence = itertools.count(1)
         self._session_ids = itertools.count(1000)
+        #: SIP read between RTP bursts when media keeps the loop busy
+        self.between_bursts = Interleave(stack.transport.poll)
         self._tasks: set[asyncio.Task[None]] = set()
         for method, handler in (
             ("INVITE", self.on_invite),
@@ -739,7 +741,7 @@ class SipTechnology:
         return lines
 
     def _new_stream(self, channel: Channel) -> RtpStream:
-        return RtpStream(channel, self.ports.bind(), self.ports.release)
+        return RtpStream(channel, self.ports.bind(), self.ports.release, self.between_bursts)
 
     # -- outgoing -------------------------------------------------------------------------
 

@@ -25,20 +25,11 @@ from .transaction import Endpoint
 log = logging.getLogger("pbxd.sip")
 
 UDP_RECEIVE_BUFFER = 4 * 1024 * 1024  # bytes asked for; Linux caps it at net.core.rmem_max
+UDP_BURST = 64  # datagrams read at a time before others get their turn
+MAX_DATAGRAM = 65535
 
 OnMessage = Callable[[Message, Endpoint], None]
 OnBadMessage = Callable[[bytes, Endpoint, SipParseError], None]
-
-
-class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, owner: SipTransport) -> None:
-        self.owner = owner
-
-    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        self.owner.received(data, Endpoint("udp", str(addr[0]), int(addr[1])))
-
-    def error_received(self, exc: Exception) -> None:
-        log.debug("SIP UDP error: %s", exc)
 
 
 class _TcpConnection(asyncio.Protocol):
@@ -94,14 +85,16 @@ class SipTransport:
     def __init__(self, on_message: OnMessage, on_bad_message: OnBadMessage) -> None:
         self.on_message = on_message
         self.bad_message = on_bad_message
-        self.udp: asyncio.DatagramTransport | None = None
+        self.udp: socket.socket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.tcp: asyncio.Server | None = None
         self.connections: dict[tuple[str, int], _TcpConnection] = {}
         self._connecting: set[asyncio.Task[None]] = set()
 
     async def start_udp(self, host: str, port: int) -> None:
         """Bind UDP with a large receive buffer (up to the system's limit), so a burst of
-        requests while the loop is busy waits in the kernel instead of being dropped."""
+        requests while the loop is busy waits in the kernel instead of being dropped. The
+        socket is read by a reader callback, and by ``poll`` from others (RTP) in between."""
         loop = asyncio.get_running_loop()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
@@ -109,10 +102,30 @@ class SipTransport:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER)
             sock.bind((host, port))
             sock.setblocking(False)
-            self.udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), sock=sock)
+            loop.add_reader(sock.fileno(), self.poll)
         except BaseException:
             sock.close()
             raise
+        self.udp, self._loop = sock, loop
+
+    def poll(self) -> None:
+        """Read what has come on UDP (a burst at most): the loop calls it when the socket is
+        readable, and RTP streams between their bursts while media keeps the loop busy, so
+        signalling is not left waiting behind hundreds of media sockets."""
+        sock = self.udp
+        if sock is None:
+            return
+        for _ in range(UDP_BURST):
+            try:
+                data, addr = sock.recvfrom(MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # ICMP port unreachable and the like
+                log.debug("SIP UDP error: %s", exc)
+                return
+            self.received(data, Endpoint("udp", str(addr[0]), int(addr[1])))
+            if self.udp is None:
+                return
 
     async def start_tcp(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
@@ -122,7 +135,7 @@ class SipTransport:
     def udp_address(self) -> tuple[str, int] | None:
         if self.udp is None:
             return None
-        host, port = self.udp.get_extra_info("sockname")[:2]
+        host, port = self.udp.getsockname()[:2]
         return str(host), int(port)
 
     @property
@@ -195,8 +208,11 @@ class SipTransport:
                 del self.connections[key]
 
     async def close(self) -> None:
-        if self.udp is not None:
-            self.udp.close()
+        sock, self.udp = self.udp, None
+        if sock is not None:
+            if self._loop is not None:
+                self._loop.remove_reader(sock.fileno())
+            sock.close()
         for connection in list(self.connections.values()):
             if connection.transport is not None:
                 connection.transport.close()

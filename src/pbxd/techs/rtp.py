@@ -17,6 +17,7 @@ import collections
 import itertools
 import logging
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,15 +115,40 @@ class PortAllocator:
         raise OSError(f"no free RTP port in {self.ports.start}-{self.ports.end}")
 
 
+BURST = 64  # packets read from one socket at a time
+
+
+class Interleave:
+    """``poll`` (the SIP socket's reader) run between media bursts, at most every
+    ``interval`` seconds: while hundreds of RTP sockets keep the loop busy, a loop turn can
+    take long, and signalling must not wait for it to end (the far end would retransmit)."""
+
+    def __init__(self, poll: Callable[[], None], interval: float = 0.005) -> None:
+        self.poll = poll
+        self.interval = interval
+        self._last = 0.0
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.interval:
+            self._last = now
+            self.poll()
+
+
 class RtpStream(MediaPort):
     """A SIP channel's media: RTP in and out on one UDP socket."""
 
     def __init__(
-        self, channel: Channel, sock: socket.socket, release: Callable[[socket.socket], None]
+        self,
+        channel: Channel,
+        sock: socket.socket,
+        release: Callable[[socket.socket], None],
+        between_bursts: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(channel, "PCMU")
         self.sock = sock
         self._release = release  # takes the socket back when the stream closes
+        self.between_bursts = between_bursts  # after each read of the socket (an Interleave)
         self.closed = False
         self.local: Address = sock.getsockname()[:2]
         self.loop: asyncio.AbstractEventLoop | None = None  # set while the socket is read
@@ -162,15 +188,19 @@ class RtpStream(MediaPort):
 
     def _readable(self) -> None:
         recvfrom = self.sock.recvfrom
-        for _ in range(4):  # a few at most: a loop turn stays short, so SIP is read in time
+        for _ in range(BURST):  # at most, then other sockets get their turn
             try:
                 data, addr = recvfrom(2048)
             except (BlockingIOError, InterruptedError):
-                return
+                break
             except OSError as exc:  # ICMP port unreachable and the like
                 log.debug("RTP on %s: %s", self.channel.name, exc)
-                return
+                break
             self.datagram_received(data, addr)
+            if self.loop is None:  # closed meanwhile
+                return
+        if self.between_bursts is not None:
+            self.between_bursts()
 
     def _send(self, data: bytes) -> None:
         try:
