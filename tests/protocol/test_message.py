@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pbxd.protocol import Message
 
@@ -132,3 +134,32 @@ HEAD_CASES = [
 @pytest.mark.parametrize(("lines", "expected"), HEAD_CASES)
 def test_head(lines: list[str], expected: tuple[str, str]) -> None:
     assert Message(lines).head() == expected
+
+
+def _head_by_the_rules(lines: list[str]) -> tuple[str, str]:
+    """What ``head`` must give, written plainly: the first non-empty Action, the first
+    ActionID (names compared without case, nothing before the colon)."""
+    action, action_id = "", None
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if not sep:
+            continue
+        if name.lower() == "actionid" and action_id is None:
+            action_id = value.lstrip(" \t")
+        elif name.lower() == "action" and not action:
+            action = value.lstrip(" \t")
+    return action, action_id or ""
+
+
+@given(
+    st.lists(
+        st.builds(
+            str.__add__,
+            st.sampled_from(["Action:", "ActionID:", "action:", "ACTIONID:", "Action :", "X:", ""]),
+            st.text(alphabet=" \tPing1:", max_size=6),
+        ),
+        max_size=4,
+    )
+)
+def test_head_follows_the_rules(lines: list[str]) -> None:
+    assert Message(lines).head() == _head_by_the_rules(lines)

@@ -37,9 +37,16 @@ class Message:
     def head(self) -> tuple[str, str]:
         """(Action, ActionID) in one pass: the first non-empty ``Action:`` and the first
         ``ActionID:``; "" when absent. The hot path of every request."""
+        lines = self.lines
+        if len(lines) == 2:  # the commonest request of all: Action, then ActionID
+            first, second = lines
+            if first[:7] == "Action:" and second[:9] == "ActionID:":
+                action = first[7:].lstrip(" \t")
+                if action:
+                    return action, second[9:].lstrip(" \t")
         action = ""
         action_id: str | None = None
-        for line in self.lines:
+        for line in lines:
             head = line[:7]
             if head == "Action:":  # the usual spellings first: no case folding needed
                 if not action:
