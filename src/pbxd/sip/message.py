@@ -318,12 +318,12 @@ class _Message:
     @property
     def from_(self) -> NameAddr:
         """From, parsed (shared: read it, do not change it)."""
-        return _parsed("name-addr", self.headers.get("From") or "", NameAddr.parse)
+        return name_addr(self.headers.get("From") or "")
 
     @property
     def to(self) -> NameAddr:
         """To, parsed (shared: read it, do not change it)."""
-        return _parsed("name-addr", self.headers.get("To") or "", NameAddr.parse)
+        return name_addr(self.headers.get("To") or "")
 
     def _head_and_body(self, start: str) -> bytes:
         lines = [start]
