@@ -487,14 +487,7 @@ async def test_a_200_never_acknowledged_is_resent_then_the_call_ends(tmp_path: P
 @synchronously
 async def test_playback_sends_the_files_audio_as_rtp(tmp_path: Path) -> None:
     async with running(tmp_path) as h:
-        h.pbx.sounds_dir = tmp_path / "sounds"
-        (tmp_path / "sounds" / "en").mkdir(parents=True)
-        tone = g711.decode("PCMU", b"".join(tone_payloads()))  # 1 s, exact in G.711
-        with wave.open(str(tmp_path / "sounds" / "en" / "hello.wav"), "wb") as wav:
-            wav.setnchannels(1)
-            wav.setsampwidth(2)
-            wav.setframerate(8000)
-            wav.writeframes(tone)
+        tone = _hello(tmp_path, h)
         caller = await h.uac("call_uac_wait_bye.xml", "play").start()  # pbxd hangs up
         assert await caller.finish() == 0, caller.output.decode()
         await h.settle()
