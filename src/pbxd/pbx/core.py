@@ -111,6 +111,11 @@ class PBX:
         if self.channels.get(channel.name) is channel:
             del self.channels[channel.name]
         self.devices.channel_changed(channel)
+        # a channel and its technology's objects (driver, media port) point at each other:
+        # without these links a call's objects go by reference counting, not in a pause of
+        # the cycle collector
+        channel.driver = None
+        channel.media = None
 
     def hangup_all(self, cause: int = causes.NORMAL_CLEARING) -> None:
         for channel in list(self.channels.values()):

@@ -251,7 +251,7 @@ def info_digit(kind: str, body: bytes) -> tuple[str, int] | None:
     text = body.decode("latin-1").strip()
     duration = INFO_DURATION_MS
     if kind == "application/dtmf-relay":
-        fields = {}
+        fields: dict[str, str] = {}
         for line in text.splitlines():
             name, equals, value = line.partition("=")
             if equals:
@@ -377,12 +377,7 @@ class SipCall:
         if self.stream is not None:
             self.stream.close()
         self.tech.forget(self)
-        # the call's objects point at each other: without these links they go by reference
-        # counting as soon as the last one is dropped, not in a collector pause
-        self.client = None
-        channel.driver = None
-        if channel.media is self.stream:
-            channel.media = None
+        self.client = None  # its callbacks point back here (the channel's links go in core)
 
     # -- ending -------------------------------------------------------------------------
 

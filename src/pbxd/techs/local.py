@@ -78,13 +78,6 @@ class LocalPair:
             if self.on_ended is not None:
                 self.on_ended(self)
             other.queue_hangup(channel.hangup_cause)
-            return
-        # both halves are gone: without the links between them and the pair, the call's
-        # objects are freed by reference counting, not by the cycle collector
-        for half in (self.one, self.two):
-            half.driver = None
-            half.media = None
-        self.task = None
 
 
 class LocalTechnology:
