@@ -216,16 +216,18 @@ class Headers:
 
     def get_all(self, name: str) -> list[str]:
         """Every header line's value for ``name``, in order (not split at commas)."""
-        key = _CANONICAL.get(name) or canonical(name)
-        return [value for item_name, value in self._items if item_name == key]
+        return self._all(_CANONICAL.get(name) or canonical(name))
 
     def values(self, name: str) -> list[str]:
         """Every entry of ``name``: list headers split at their top-level commas."""
         key = _CANONICAL.get(name) or canonical(name)
-        found = [value for item_name, value in self._items if item_name == key]
+        found = self._all(key)
         if key in _LIST_CANONICAL:
             return [entry for value in found for entry in split_list(value)]
         return found
+
+    def _all(self, key: str) -> list[str]:
+        return [value for item_name, value in self._items if item_name == key]
 
     def add(self, name: str, value: str) -> None:
         self._items.append((_CANONICAL.get(name) or canonical(name), value))
