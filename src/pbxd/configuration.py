@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from .config.conf import ConfigFile, Problem, load
+from .config.conf import ConfigFile, Problem, load, load_optional
 from .config.directories import Directories
 from .iax import IaxConfig, load_iax_config
 from .manager.acl import load_named_acls
@@ -42,15 +42,6 @@ class Configuration:
         return [p for p in self.problems if p.severity == "error"]
 
 
-def _load_optional(directory: Path, name: str, problems: list[Problem]) -> ConfigFile | None:
-    path = directory / name
-    if not path.exists():
-        return None
-    config = load(path, include_root=directory)
-    problems.extend(config.problems)
-    return config
-
-
 def load_configuration(
     directory: str | os.PathLike[str], data_dir: Path | None = None
 ) -> Configuration:
@@ -61,7 +52,7 @@ def load_configuration(
         problems.append(Problem(str(root), 0, "error", "configuration directory not found"))
     files: dict[str, ConfigFile] = {}
     for path in sorted(root.glob("*.conf")) if root.is_dir() else []:
-        config = _load_optional(root, path.name, problems)
+        config = load_optional(root, path.name, problems)
         if config is not None:
             files[path.name] = config
     asterisk = files.get("asterisk.conf")
@@ -108,7 +99,7 @@ def load_configuration(
 def reload_dialplan(configuration: Configuration) -> Dialplan | None:
     """extensions.conf read again; None (the old dialplan stays) if it has errors."""
     problems: list[Problem] = []
-    config = _load_optional(configuration.directory, "extensions.conf", problems)
+    config = load_optional(configuration.directory, "extensions.conf", problems)
     if config is None:
         return None
     dialplan = Dialplan.load(config)
@@ -121,9 +112,9 @@ def reload_manager(configuration: Configuration) -> ManagerSettings | None:
     """manager.conf (and acl.conf) read again; None if the new file has errors."""
     problems: list[Problem] = []
     root = configuration.directory
-    acl_conf = _load_optional(root, "acl.conf", problems)
+    acl_conf = load_optional(root, "acl.conf", problems)
     acls = load_named_acls(acl_conf, problems) if acl_conf is not None else {}
-    manager_conf = _load_optional(root, "manager.conf", problems)
+    manager_conf = load_optional(root, "manager.conf", problems)
     if manager_conf is None or any(p.severity == "error" for p in problems):
         return None
     return manager_settings(manager_conf, acls, problems)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config.conf import ConfigFile, Problem, load
+from .config.conf import ConfigFile, Problem, load_optional
 from .config.values import Settings, parse_bool
 from .sip.message import is_number
 
@@ -89,11 +89,7 @@ def load_iax_config(config: ConfigFile, problems: list[Problem]) -> IaxConfig:
 
 def read_iax_conf(directory: Path, problems: list[Problem]) -> IaxConfig | None:
     """``directory/iax.conf`` read afresh; None when there is none or it has errors."""
-    path = directory / "iax.conf"
-    if not path.is_file():
-        return None
-    config = load(path, include_root=directory)
-    problems.extend(config.problems)
-    if config.errors:
+    config = load_optional(directory, "iax.conf", problems)
+    if config is None or config.errors:
         return None
     return load_iax_config(config, problems)

@@ -191,6 +191,19 @@ def load(
     return parser.config
 
 
+def load_optional(
+    directory: str | os.PathLike[str], name: str, problems: list[Problem]
+) -> ConfigFile | None:
+    """``directory/name`` parsed (includes resolved from ``directory``), its problems added to
+    ``problems``; None when there is no such file."""
+    path = Path(directory) / name
+    if not path.exists():
+        return None
+    config = load(path, include_root=directory)
+    problems.extend(config.problems)
+    return config
+
+
 def loads(
     text: str | bytes,
     name: str = "<string>",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config.conf import Category, ConfigFile, Problem, load
+from ..config.conf import Category, ConfigFile, Problem, load_optional
 from ..config.values import HostPort, Settings, parse_bool, parse_hostport
 from .message import is_number
 
@@ -316,11 +316,7 @@ def load_sip_config(config: ConfigFile, problems: list[Problem]) -> SipConfig:
 
 def read_sip_conf(directory: Path, problems: list[Problem]) -> SipConfig | None:
     """``directory/sip.conf`` read afresh; None when there is none or it has errors."""
-    path = directory / "sip.conf"
-    if not path.is_file():
-        return None
-    config = load(path, include_root=directory)
-    problems.extend(config.problems)
-    if config.errors:
+    config = load_optional(directory, "sip.conf", problems)
+    if config is None or config.errors:
         return None
     return load_sip_config(config, problems)
